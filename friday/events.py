@@ -67,6 +67,7 @@ class TurnFinished(Event):
     turns: int
     duration_ms: int = 0
     error: str | None = None
+    error_kind: str | None = None
 
 
 # -- model ------------------------------------------------------------------------------

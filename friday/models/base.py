@@ -84,7 +84,9 @@ class FellBack:
     error: ModelError
 
 
-StreamEvent = TextChunk | ThinkingChunk | ToolCallBegan | ToolCallArgs | Completed | Retrying | FellBack
+StreamEvent = (
+    TextChunk | ThinkingChunk | ToolCallBegan | ToolCallArgs | Completed | Retrying | FellBack
+)
 
 
 # -- errors -----------------------------------------------------------------------------
@@ -125,25 +127,22 @@ class ModelError(Exception):
         return self.message
 
 
+_STATUS_KINDS = {
+    401: "auth",
+    403: "permission",
+    404: "not_found",
+    408: "timeout",
+    409: "conflict",
+    429: "rate_limit",
+    529: "overloaded",
+}
+
+
 def kind_for_status(status: int) -> str:
     """The error kind of an HTTP status, as the APIs use them."""
-    if status == 401:
-        return "auth"
-    if status == 403:
-        return "permission"
-    if status == 404:
-        return "not_found"
-    if status == 408:
-        return "timeout"
-    if status == 409:
-        return "conflict"
-    if status == 429:
-        return "rate_limit"
-    if status == 529:
-        return "overloaded"
-    if status >= 500:
-        return "server"
-    return "bad_request"
+    if status in _STATUS_KINDS:
+        return _STATUS_KINDS[status]
+    return "server" if status >= 500 else "bad_request"
 
 
 def parse_retry_after(headers: Any) -> float | None:

@@ -42,11 +42,13 @@ class ToolOutput:
 
 @dataclass
 class ToolContext:
-    """What a running tool may use. `emit` streams output text to the event stream."""
+    """What a running tool (and a tool hook) may use. `emit` streams output text as
+    `tool.output_delta`; `emit_event(EventClass, **payload)` emits any other event."""
 
     cwd: Path
     call_id: str = ""
     emit: Callable[[str], None] = lambda _text: None
+    emit_event: Callable[..., None] = lambda _cls, **_payload: None
     cancelled: asyncio.Event = field(default_factory=asyncio.Event)
     # Filled by later layers (read cache, approval gate); tools must tolerate None.
     file_state: Any = None
@@ -76,9 +78,7 @@ class Tool:
         return out if isinstance(out, ToolOutput) else ToolOutput(str(out))
 
 
-def tool(
-    fn: ToolFn | None = None, *, name: str | None = None, read_only: bool = False
-) -> Any:
+def tool(fn: ToolFn | None = None, *, name: str | None = None, read_only: bool = False) -> Any:
     """Make a `Tool` from an async function (see the module docstring)."""
 
     def wrap(f: ToolFn) -> Tool:
@@ -204,7 +204,7 @@ _PY_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
-def validate(schema: dict[str, Any], value: Any, where: str = "") -> str | None:
+def validate(schema: dict[str, Any], value: Any, where: str = "") -> str | None:  # noqa: PLR0911
     """Check `value` against the subset of JSON schema `schema_for` produces. Returns a
     one-line description of the first problem, or None."""
     label = where or "arguments"
