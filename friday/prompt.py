@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 INSTRUCTION_FILES = ("AGENTS.md", "FRIDAY.md")
-MAX_INSTRUCTIONS_BYTES = 64_000
+MAX_INSTRUCTIONS_CHARS = 64_000
 MAX_STATUS_LINES = 20
 
 BASE = """\
@@ -64,7 +64,7 @@ def project_instructions(cwd: Path, root: Path | None) -> list[tuple[Path, str]]
     if top != cwd and top in cwd.parents:
         folders = [p for p in reversed(cwd.parents) if p == top or top in p.parents] + [cwd]
     found: list[tuple[Path, str]] = []
-    budget = MAX_INSTRUCTIONS_BYTES
+    budget = MAX_INSTRUCTIONS_CHARS
     for folder in folders:
         for name in INSTRUCTION_FILES:
             path = folder / name
@@ -75,7 +75,7 @@ def project_instructions(cwd: Path, root: Path | None) -> list[tuple[Path, str]]
             except OSError:
                 continue
             if len(text) > budget:
-                text = text[:budget] + f"\n[... {path.name} cut at {MAX_INSTRUCTIONS_BYTES} bytes]"
+                text = text[:budget] + f"\n[... {path.name} cut at {budget} characters]"
             budget -= len(text)
             found.append((path, text))
             if budget <= 0:

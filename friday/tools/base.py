@@ -74,6 +74,9 @@ class Tool:
         problem = validate(self.parameters, args)
         if problem:
             raise ToolError(f"invalid arguments for {self.name}: {problem}")
+        # `null` for an optional argument means "left out": the declared default applies.
+        required = self.parameters.get("required", [])
+        args = {k: v for k, v in args.items() if v is not None or k in required}
         out = await self.fn(ctx, **args)
         return out if isinstance(out, ToolOutput) else ToolOutput(str(out))
 
@@ -182,12 +185,20 @@ def _parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
     arg_docs: dict[str, str] = {}
     if len(parts) == 2:
         current = None
+        arg_indent: int | None = None
         for line in parts[1].splitlines():
-            m = re.match(r"^\s{0,8}(\w+)\s*(?:\(.*?\))?:\s*(.*)$", line)
-            if m:
+            if not line.strip():
+                continue
+            indent = len(line) - len(line.lstrip())
+            if arg_indent is None:
+                arg_indent = indent
+            if indent < arg_indent:
+                break  # the next section (Returns:, Raises:, ...)
+            m = re.match(r"(\w+)\s*(?:\(.*?\))?:\s*(.*)$", line.strip())
+            if indent == arg_indent and m:
                 current = m.group(1)
                 arg_docs[current] = m.group(2).strip()
-            elif current and line.strip():
+            elif current:
                 arg_docs[current] += " " + line.strip()
     return summary, arg_docs
 
@@ -233,13 +244,13 @@ def validate(schema: dict[str, Any], value: Any, where: str = "") -> str | None:
 
 def _validate_object(schema: dict[str, Any], value: dict[str, Any], where: str) -> str | None:
     props = schema["properties"]
-    missing = [k for k in schema.get("required", []) if k not in value]
-    if missing:
-        return f"missing required argument(s): {', '.join(missing)}"
     if schema.get("additionalProperties") is False:
         unknown = sorted(set(value) - set(props))
         if unknown:
             return f"unknown argument(s): {', '.join(unknown)} (allowed: {', '.join(props)})"
+    missing = [k for k in schema.get("required", []) if k not in value]
+    if missing:
+        return f"missing required argument(s): {', '.join(missing)}"
     for k, v in value.items():
         if v is None and k not in schema.get("required", []):
             continue  # an optional argument left out explicitly
