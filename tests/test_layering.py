@@ -1,0 +1,57 @@
+"""The core imports no UI toolkit, and nothing heavy is imported before it is needed:
+checked on module sets in a fresh interpreter (never on time)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+CORE = [
+    "friday.messages",
+    "friday.events",
+    "friday.models.base",
+    "friday.models.retry",
+    "friday.models.scripted",
+    "friday.models.registry",
+    "friday.models.anthropic",
+    "friday.models.openai_chat",
+    "friday.models.openai_responses",
+    "friday.tools.base",
+    "friday.middleware",
+    "friday.config",
+    "friday.prompt",
+    "friday.agent",
+    "friday.runtime",
+]
+UI = {"textual", "rich", "prompt_toolkit"}
+HEAVY = {"anthropic", "openai", "bashlex", "git", "textual", "tiktoken", "httpx", "httpx2"}
+
+
+def loaded_after(code: str) -> set[str]:
+    probe = f"import sys\n{code}\nimport json; print(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, check=True)
+    last = out.stdout.decode().strip().splitlines()[-1]
+    return {name.split(".")[0] for name in json.loads(last)}
+
+
+@pytest.mark.parametrize("module", CORE)
+def test_core_imports_no_ui_and_no_sdk(module: str):
+    loaded = loaded_after(f"import {module}")
+    assert not loaded & UI
+    assert not loaded & HEAVY
+
+
+def test_version_path_imports_only_the_cli():
+    loaded = loaded_after(
+        "import friday.cli\n"
+        "try:\n    friday.cli.main(['--version'])\nexcept SystemExit:\n    pass"
+    )
+    assert not loaded & (UI | HEAVY)
+    assert not loaded & {"asyncio"}
+
+
+def test_headless_runner_imports_no_ui_toolkit():
+    assert not loaded_after("import friday.ui.headless") & (UI | HEAVY)
