@@ -95,6 +95,7 @@ def test_verbose_shows_progress_on_stderr_only(workdir: Path):
     proc = friday(workdir, "-p", "go", "--model", model, "--verbose")
     assert proc.stdout == b"done\n"
     assert "> missing_tool {}" in proc.stderr.decode()
+    assert "2 turn(s)" in proc.stderr.decode() and "cost unknown" in proc.stderr.decode()
     assert "\x1b[" not in proc.stderr.decode()
 
 
@@ -331,6 +332,15 @@ def test_bad_key_is_not_retried_and_exits_2(workdir: Path):
         assert len(srv.requests) == 1
     assert proc.returncode == 2
     assert "ANTHROPIC_API_KEY" in one_line_error(proc)
+
+
+def test_unknown_model_is_not_retried_and_exits_2(workdir: Path):
+    with FakeLLM([{"status": 404}] * 3) as srv:
+        env = clean_env(workdir, OPENAI_API_KEY="k", OPENAI_BASE_URL=srv.openai_base_url)
+        proc = friday(workdir, "-p", "hi", "--model", "openai-chat:no-such-model", env=env)
+        assert len(srv.requests) == 1
+    assert proc.returncode == 2
+    assert "no-such-model" in one_line_error(proc)
 
 
 def test_stream_cut_is_retried_without_duplicated_text(workdir: Path):

@@ -156,6 +156,19 @@ class Output:
             self._line(result)
         if result["is_error"] and result.get("errors"):
             print(f"friday: error: {result['errors'][0]}", file=self.err, flush=True)
+        if self.progress:
+            self.note(summary_line(result))
+
+
+def summary_line(result: dict[str, Any]) -> str:
+    u = result["usage"]
+    cost = result["total_cost_usd"]
+    shown = "unknown" if cost is None else f"${cost:.4f}"
+    return (
+        f"{result['num_turns']} turn(s), {u['input_tokens']} in "
+        f"(+{u['cache_read_input_tokens']} cached) / {u['output_tokens']} out tokens, "
+        f"cost {shown}, {result['duration_ms'] / 1000:.1f}s"
+    )
 
 
 _SUBTYPES = {
