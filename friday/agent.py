@@ -131,6 +131,12 @@ class Agent:
             self._task.cancel()
         return True
 
+    async def aclose(self) -> None:
+        """Release the model's connections; call before the event loop ends."""
+        close = getattr(self.model, "aclose", None)
+        if close is not None:
+            await close()
+
     @property
     def running(self) -> bool:
         return self._task is not None and not self._task.done()

@@ -321,6 +321,7 @@ def test_each_protocol_through_base_url_env(workdir: Path, model, env_key, path)
         env = clean_env(workdir, **{f"{env_key}_API_KEY": "sk-test", f"{env_key}_BASE_URL": base})
         proc = friday(workdir, "-p", "hi", "--model", model, "--output-format", "json", env=env)
         assert proc.returncode == 0, proc.stderr
+        assert proc.stderr == b""  # no noise from SDK clients closed after the loop ended
         assert json.loads(proc.stdout)["result"] == f"hello via {path}"
         assert srv.requests[0].path == path
 

@@ -113,3 +113,17 @@ def test_status_kinds_and_retry_after_parsing():
     assert parse_retry_after({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 0.0
     assert parse_retry_after({"retry-after": "soon"}) is None
     assert parse_retry_after({}) is None and parse_retry_after(None) is None
+
+
+async def test_aclose_closes_every_model_of_the_chain():
+    closed: list[str] = []
+
+    class Closable(ScriptedModel):
+        async def aclose(self) -> None:
+            closed.append(self.name)
+
+    chain = RetryingModel(
+        [Closable([], model_id="a"), ScriptedModel([]), Closable([], model_id="b")]
+    )
+    await chain.aclose()
+    assert closed == ["scripted:a", "scripted:b"]

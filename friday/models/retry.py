@@ -78,6 +78,13 @@ class RetryingModel:
     def model_id(self) -> str:
         return self.current.model_id
 
+    async def aclose(self) -> None:
+        """Close every model's connections, on the loop that opened them."""
+        for model in self.models:
+            close = getattr(model, "aclose", None)
+            if close is not None:
+                await close()
+
     async def stream(self, request: Request) -> AsyncIterator[StreamEvent]:
         while True:
             model = self.current

@@ -322,6 +322,7 @@ async def _drive(agent: Any, task: str, out: Output) -> tuple[TurnFinished | Non
             if isinstance(ev, TurnFinished):
                 finished = ev
     finally:
+        await agent.aclose()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
     return finished, state["signal"]
