@@ -46,8 +46,7 @@ def test_core_imports_no_ui_and_no_sdk(module: str):
 
 def test_version_path_imports_only_the_cli():
     loaded = loaded_after(
-        "import friday.cli\n"
-        "try:\n    friday.cli.main(['--version'])\nexcept SystemExit:\n    pass"
+        "import friday.cli\ntry:\n    friday.cli.main(['--version'])\nexcept SystemExit:\n    pass"
     )
     assert not loaded & (UI | HEAVY)
     assert not loaded & {"asyncio"}
