@@ -34,7 +34,9 @@ class StandIn:
         provider: str = "",
         timeout: float = 600.0,
         default_headers: dict[str, str] | None = None,
+        **extra: str,
     ) -> None:
+        self.extra = extra
         self.model_id = model_id
         self.api_key = api_key
         self.base_url = base_url
@@ -222,6 +224,7 @@ def test_split_model_name_keeps_colons_in_the_model() -> None:
 def test_keyed_presets(name: str, base_url: str, key_env: str) -> None:
     model = resolve(f"{name}:some-model", {key_env: "sk-preset"})
     assert got(model) == (FakeChat, "some-model", name, base_url, "sk-preset")
+    assert model.extra == {"api_key_env": key_env}  # the adapter's 401 message names it
     assert error_of(f"{name}:some-model", {"OPENAI_API_KEY": "x"}) == (
         f"no API key for {name}:some-model: set {key_env}, or pick another model with --model"
     )

@@ -241,12 +241,16 @@ def resolve_model(spec: str, settings: Settings, env: Mapping[str, str]) -> Mode
     model_id = _wire_model_id(provider, model)
     api_key, base_url = _credentials(provider, f"{provider_name}:{model_id}", env)
     cls = _adapter_class(provider.kind)
+    extra: dict[str, Any] = {}
+    if provider.kind != "anthropic" and provider.key_env:
+        extra["api_key_env"] = provider.key_env  # named in the adapter's 401 message
     return cls(
         model_id,
         api_key=api_key,
         base_url=base_url,
         provider=provider_name,
         default_headers=dict(provider.headers) or None,
+        **extra,
     )
 
 
