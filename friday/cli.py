@@ -11,6 +11,7 @@ Exit codes (a public interface):
     4    --max-budget-usd reached
     75   gave up on a retryable error (rate limit, overload, server, network)
     130  interrupted (SIGINT)
+    141  stdout was closed by its reader (a broken pipe); the run was stopped
     143  terminated (SIGTERM)
 """
 
@@ -29,6 +30,7 @@ EXIT_MAX_TURNS = 3
 EXIT_BUDGET = 4
 EXIT_RETRYABLE = 75
 EXIT_SIGINT = 130
+EXIT_SIGPIPE = 141
 EXIT_SIGTERM = 143
 
 EPILOG = """\
@@ -38,7 +40,8 @@ server via OPENAI_BASE_URL), deepseek:deepseek-chat, ollama:qwen3, scripted:FILE
 With no --model, Friday picks from the API keys in the environment.
 
 exit codes: 0 success, 1 run failed, 2 usage or configuration error, 3 --max-turns
-reached, 4 budget exceeded, 75 gave up on a retryable error, 130 SIGINT, 143 SIGTERM.
+reached, 4 budget exceeded, 75 gave up on a retryable error, 130 SIGINT, 141 stdout
+closed by its reader, 143 SIGTERM.
 
 examples:
   friday -p "explain the failing test"

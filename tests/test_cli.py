@@ -405,3 +405,18 @@ def test_signal_during_run_ends_cleanly_with_result(workdir: Path, sig, code):
     assert interrupt and interrupt[0]["reason"] == sig.name
     assert lines[-1]["type"] == "result" and lines[-1]["stop_reason"] == "interrupted"
     assert lines[-1]["result"].startswith("x") and len(lines[-1]["result"]) < 2000
+
+
+def test_reader_closing_stdout_stops_the_run_quietly(workdir: Path):
+    model = script(workdir, [{"text": "x" * 4000, "chunk_size": 10, "chunk_delay": 0.05}])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "friday.cli", "-p", "go", "--model", model,
+         "--output-format", "stream-json", "--include-partial-messages"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=workdir, env=clean_env(workdir),
+    )  # fmt: skip
+    assert proc.stdout is not None and proc.stderr is not None
+    assert json.loads(proc.stdout.readline())["subtype"] == "init"
+    proc.stdout.close()  # like `| head -1`
+    assert proc.wait(timeout=20) == 141  # stopped long before the 20 s the script lasts
+    assert proc.stderr.read() == b""

@@ -22,6 +22,7 @@ from friday.cli import (
     EXIT_OK,
     EXIT_RETRYABLE,
     EXIT_SIGINT,
+    EXIT_SIGPIPE,
     EXIT_SIGTERM,
     EXIT_USAGE,
 )
@@ -106,6 +107,8 @@ class Output:
         self.err = err
         self.mapper = StreamJsonMapper(partial=partial)
         self.denials: list[dict[str, Any]] = []
+        self.broken = False
+        self.on_broken: Any = lambda: None
         self.pending_tools: dict[str, dict[str, Any]] = {}
 
     def event(self, ev: Event) -> None:
@@ -141,20 +144,31 @@ class Output:
         print(text, file=self.err, flush=True)
 
     def _line(self, obj: dict[str, Any]) -> None:
-        self.out.write(json.dumps(obj, ensure_ascii=False) + "\n")
-        self.out.flush()
+        self._write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+    def _write(self, text: str) -> None:
+        """Write to stdout; when its reader has gone (`| head -1`), stop writing and
+        tell the runner, which stops the agent instead of paying for unread output."""
+        if self.broken:
+            return
+        try:
+            self.out.write(text)
+            self.out.flush()
+        except BrokenPipeError:
+            self.broken = True
+            _silence(self.out)
+            self.on_broken()
 
     def finish(self, result: dict[str, Any]) -> None:
         if self.fmt == "text":
             text = result["result"]
             if text:
-                self.out.write(text if text.endswith("\n") else text + "\n")
-                self.out.flush()
+                self._write(text if text.endswith("\n") else text + "\n")
         elif self.fmt == "json":
             self._line(result)
         else:
             self._line(result)
-        if result["is_error"] and result.get("errors"):
+        if result["is_error"] and result.get("errors") and not self.broken:
             print(f"friday: error: {result['errors'][0]}", file=self.err, flush=True)
         if self.progress:
             self.note(summary_line(result))
@@ -270,12 +284,15 @@ def run_headless(
         return fail(str(exc), EXIT_USAGE)
     except KeyboardInterrupt:
         return fail("interrupted", EXIT_SIGINT)
+    out.on_broken = lambda: agent.interrupt("stdout closed")
     finished, signal_name = asyncio.run(_drive(agent, task, out))
     out.finish(
         result_object(
             session_id=agent.session_id, started=started, finished=finished, denials=out.denials
         )
     )
+    if out.broken and signal_name is None:
+        return EXIT_SIGPIPE
     return exit_code(finished, signal_name)
 
 
@@ -326,6 +343,16 @@ async def _drive(agent: Any, task: str, out: Output) -> tuple[TurnFinished | Non
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
     return finished, state["signal"]
+
+
+def _silence(stream: IO[str]) -> None:
+    """Point a closed pipe's descriptor at /dev/null, so the flush at exit is quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _isatty(stream: Any) -> bool:
