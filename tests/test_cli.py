@@ -316,14 +316,32 @@ def test_stdin_task_and_attached_context_reach_the_model(workdir: Path):
     ],
 )
 def test_each_protocol_through_base_url_env(workdir: Path, model, env_key, path):
-    with FakeLLM([{"text": f"hello via {path}", "require_api_key": "sk-test"}]) as srv:
+    turns = [
+        {"thinking": "Plan: look first.", "text": "Checking.", "require_api_key": "sk-test",
+         "tool_calls": [{"name": "lookup", "arguments": {"q": "x", "n": 2}}]},
+        {"text": f"hello via {path}", "usage": {"input_tokens": 40, "output_tokens": 8}},
+    ]  # fmt: skip
+    with FakeLLM(turns) as srv:
         base = srv.base_url if env_key == "ANTHROPIC" else srv.openai_base_url
         env = clean_env(workdir, **{f"{env_key}_API_KEY": "sk-test", f"{env_key}_BASE_URL": base})
-        proc = friday(workdir, "-p", "hi", "--model", model, "--output-format", "json", env=env)
-        assert proc.returncode == 0, proc.stderr
-        assert proc.stderr == b""  # no noise from SDK clients closed after the loop ended
-        assert json.loads(proc.stdout)["result"] == f"hello via {path}"
-        assert srv.requests[0].path == path
+        proc = friday(workdir, "-p", "hi", "--model", model, "--output-format", "stream-json",
+                      env=env)  # fmt: skip
+        assert [r.path for r in srv.requests] == [path, path]
+        second_request = json.dumps(srv.requests[1].body)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == b""  # no noise from SDK clients closed after the loop ended
+    lines = [json.loads(line) for line in proc.stdout.decode().splitlines()]
+    first = lines[1]["message"]["content"]
+    # Anthropic-shaped blocks whatever the provider
+    assert [b["type"] for b in first] == ["thinking", "text", "tool_use"]
+    assert first[0]["thinking"] == "Plan: look first." and first[1]["text"] == "Checking."
+    call = first[2]
+    assert call["name"] == "lookup" and call["input"] == {"q": "x", "n": 2}
+    result = lines[2]["message"]["content"][0]
+    assert result["tool_use_id"] == call["id"] and result["is_error"] is True
+    assert call["id"] in second_request  # the tool result went back under the call's id
+    assert lines[-1]["result"] == f"hello via {path}" and lines[-1]["num_turns"] == 2
+    assert lines[-1]["usage"]["output_tokens"] >= 8
 
 
 def test_bad_key_is_not_retried_and_exits_2(workdir: Path):
@@ -420,3 +438,30 @@ def test_reader_closing_stdout_stops_the_run_quietly(workdir: Path):
     proc.stdout.close()  # like `| head -1`
     assert proc.wait(timeout=20) == 141  # stopped long before the 20 s the script lasts
     assert proc.stderr.read() == b""
+
+
+def test_progress_goes_to_stderr_when_it_is_a_terminal(workdir: Path):
+    import pty
+
+    model = script(workdir, [{"tool_calls": [{"name": "grep_all"}]}, {"text": "answer"}])
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "friday.cli", "-p", "go", "--model", model],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave,
+            cwd=workdir, env=clean_env(workdir), timeout=60,
+        )  # fmt: skip
+        os.close(slave)
+        err = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            err += chunk
+    finally:
+        os.close(master)
+    assert proc.returncode == 0 and proc.stdout == b"answer\n"
+    assert b"> grep_all {}" in err and b"2 turn(s)" in err
