@@ -1,7 +1,8 @@
 """The Anthropic Messages adapter.
 
-Maps a `Request` onto one streaming `messages.create` call of the official `anthropic` SDK
-and builds the final `Msg` from the raw events itself, so every quirk of the wire (pings
+Maps a `Request` onto one streaming POST /v1/messages through the official `anthropic`
+SDK's client (its HTTP, SSE decoding and exceptions; the events kept as plain dicts) and
+builds the final `Msg` from the raw events itself, so every quirk of the wire (pings
 anywhere, an empty `input_json_delta` for a call without arguments, usage repeated in
 `message_delta`, server-side tool blocks, unknown events) is handled in one place that the
 recorded streams in the tests exercise. The SDK is imported on first use only, and its own
@@ -105,7 +106,14 @@ class AnthropicModel:
     async def stream(self, request: Request) -> AsyncIterator[StreamEvent]:
         params = build_params(request, self.model_id)
         try:
-            sdk_stream = await self._get_client().messages.create(**params)
+            client = self._get_client()
+            sdk_stream = await client.post(
+                "/v1/messages",
+                body=params,
+                cast_to=object,
+                stream=True,
+                stream_cls=_event_stream_class(),
+            )
         except Exception as exc:
             self._raise(exc, streaming=False)
         acc = _Accumulator()
@@ -168,8 +176,7 @@ def build_params(request: Request, model_id: str) -> dict[str, Any]:
             system["cache_control"] = dict(EPHEMERAL)
         params["system"] = [system]
     if request.temperature is not None:
-        # This SDK's `create` has no `temperature` keyword; the API still takes the field.
-        params["extra_body"] = {"temperature": request.temperature}
+        params["temperature"] = request.temperature
     budget = (request.thinking or {}).get("budget_tokens")
     if budget is not None:
         params["thinking"] = {"type": "enabled", "budget_tokens": int(budget)}
@@ -245,6 +252,16 @@ def _tool_result(block: ToolResultBlock) -> dict[str, Any]:
 
 
 # -- the response stream ----------------------------------------------------------------
+
+
+def _event_stream_class() -> Any:
+    """The SDK's async SSE stream (its decoding, error events and exceptions), yielding
+    each event as a plain dict: building the SDK's typed event models costs pydantic
+    about half a second of CPU on the first event of a process, a stall on the user's
+    first turn that the dicts avoid."""
+    import anthropic
+
+    return anthropic.AsyncStream[dict[str, Any]]
 
 
 def _get(obj: Any, name: str) -> Any:
