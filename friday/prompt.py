@@ -35,7 +35,10 @@ class GitInfo:
 
 def git_info(cwd: Path) -> GitInfo | None:
     """Branch and short status through gitpython; None outside a repository or when git
-    is not installed."""
+    is not installed. Outside a repository gitpython is not even imported (it costs
+    start-up time)."""
+    if not any((folder / ".git").exists() for folder in (cwd.resolve(), *cwd.resolve().parents)):
+        return None
     try:
         import git  # gitpython, imported only when a prompt is built
     except ImportError:

@@ -54,3 +54,11 @@ def test_version_path_imports_only_the_cli():
 
 def test_headless_runner_imports_no_ui_toolkit():
     assert not loaded_after("import friday.ui.headless") & (UI | HEAVY)
+
+
+def test_prompt_outside_a_repository_does_not_load_gitpython(tmp_path):
+    code = (
+        "from pathlib import Path\nfrom friday.prompt import build_system_prompt\n"
+        f"assert 'not a git repository' in build_system_prompt(Path({str(tmp_path)!r}))"
+    )
+    assert "git" not in loaded_after(code)
