@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import NoReturn
 
 from friday import __version__
 
@@ -51,7 +50,7 @@ examples:
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
+    def error(self, message: str):  # type: ignore[override]  # never returns; no `typing` import
         self.exit(EXIT_USAGE, f"friday: error: {message} (see friday --help)\n")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -62,3 +63,16 @@ def test_prompt_outside_a_repository_does_not_load_gitpython(tmp_path):
         f"assert 'not a git repository' in build_system_prompt(Path({str(tmp_path)!r}))"
     )
     assert "git" not in loaded_after(code)
+
+
+def test_version_path_needs_nothing_beyond_argparse():
+    """Under `python -S` (no site hooks that import things on their own), `--version`
+    loads neither typing, asyncio nor json: the fast path stays fast."""
+    repo = str(Path(__file__).resolve().parents[1])
+    probe = (
+        f"import sys\nsys.path.insert(0, {repo!r})\nimport friday.cli\n"
+        "try:\n    friday.cli.main(['--version'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('typing', 'asyncio', 'json', 'dataclasses') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-S", "-c", probe], capture_output=True, check=True)
+    assert out.stdout.decode().splitlines() == ["friday 0.1.0", "[]"]
