@@ -82,6 +82,7 @@ class Agent:
         middleware: Sequence[Middleware] = (),
         cost: Callable[[Msg], float | None] = lambda _msg: None,
         history: list[Msg] | None = None,
+        file_state: Any = None,
     ) -> None:
         self.model = model
         self.tools = tools
@@ -89,6 +90,8 @@ class Agent:
         self.middleware = list(middleware)
         self.cost = cost
         self.history: list[Msg] = list(history or [])
+        self.file_state = file_state
+        self.step = 0  # model calls in this session
         self.usage = Usage()
         self.cost_usd: float | None = 0.0
         self.session_id = config.session_id
@@ -166,6 +169,7 @@ class Agent:
             while True:
                 self._check_limits(turns)
                 turns += 1
+                self.step += 1
                 reply = await self._call_model()
                 if not reply.tool_uses:
                     result = reply.text
@@ -352,6 +356,8 @@ class Agent:
             call_id=call.id,
             emit=lambda text: self.emit(ToolOutputDelta, call_id=call.id, text=text),
             emit_event=self.emit,
+            step=self.step,
+            file_state=self.file_state,
         )
         result = None
         for mw in self.middleware:
@@ -369,6 +375,7 @@ class Agent:
             result=result,
             bytes=len(result.text.encode()),
             duration_ms=int((time.monotonic() - started) * 1000),
+            meta=ctx.meta,
         )
         return result
 

@@ -152,6 +152,7 @@ class ToolFinished(Event):
     truncated: bool = False
     bytes: int = 0
     duration_ms: int = 0
+    meta: dict[str, Any] = field(default_factory=dict)
 
 
 # -- permissions, context, interrupts, errors --------------------------------------------

@@ -413,3 +413,25 @@ async def test_interrupt_during_tool_closes_the_call():
 async def test_interrupt_when_idle_is_a_no_op():
     agent, _ = make_agent([{"text": "hi"}])
     assert agent.interrupt() is False
+
+
+async def test_tools_see_the_step_and_report_meta_in_the_event():
+    seen: list[int] = []
+
+    @tool(name="note", read_only=True)
+    async def note(ctx: ToolContext) -> str:
+        """Notes the step."""
+        seen.append(ctx.step)
+        ctx.meta["cached"] = ctx.file_state == "state"
+        return "ok"
+
+    model = ScriptedModel([{"tool_calls": [{"name": "note"}]}] * 2 + [{"text": "done"}])
+    agent = Agent(
+        model,
+        ToolRegistry([note]),
+        AgentConfig(system_prompt="S", cwd=Path(".")),
+        file_state="state",
+    )
+    events = await collect(agent)
+    assert seen == [1, 2]
+    assert [e.meta for e in events if isinstance(e, ToolFinished)] == [{"cached": True}] * 2

@@ -267,6 +267,7 @@ def test_json_of_a_nested_event() -> None:
         "truncated": False,
         "bytes": 5,
         "duration_ms": 7,
+        "meta": {},
     }
 
 

@@ -50,7 +50,12 @@ class ToolContext:
     emit: Callable[[str], None] = lambda _text: None
     emit_event: Callable[..., None] = lambda _cls, **_payload: None
     cancelled: asyncio.Event = field(default_factory=asyncio.Event)
-    # Filled by later layers (read cache, approval gate); tools must tolerate None.
+    # The agent's turn number (model calls so far in the session), for "as of step N".
+    step: int = 0
+    # Facts about this call for the `tool.finished` event (not for the model), e.g. a
+    # diff for the UI, or that a read was answered from the read cache.
+    meta: dict[str, Any] = field(default_factory=dict)
+    # Session services from later layers (read cache, approval gate); may be None.
     file_state: Any = None
     approvals: Any = None
 
