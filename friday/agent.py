@@ -1,8 +1,10 @@
 """The ReAct loop: reason (model call), act (tool calls), observe (results), repeat.
 
-`Agent.run(prompt)` is an async iterator of events and the agent's only output. The
-loop runs in its own task and puts events on a queue, so tool calls running side by
-side can report as they go and `interrupt()` can stop the model or the tools at once.
+`Agent.run(prompt)` is an async iterator of events and the agent's only output. Each run
+has its own task and event queue, so tool calls running side by side can report as they
+go, and `interrupt()` stops the model or the tools at once. However a run ends
+(finished, interrupted, abandoned by its consumer, failed), the history it leaves is
+well-formed: every tool call answered, partial text kept and marked.
 """
 
 from __future__ import annotations
@@ -27,13 +29,11 @@ from friday.events import (
     SessionStarted,
     TextDelta,
     ThinkingDelta,
-    ToolFinished,
-    ToolOutputDelta,
-    ToolStarted,
+    ToolCallDelta,
     TurnFinished,
     TurnStarted,
 )
-from friday.messages import Msg, TextBlock, ToolResultBlock, ToolUseBlock, Usage
+from friday.messages import Msg, TextBlock, ToolUseBlock, Usage
 from friday.middleware import Middleware
 from friday.models.base import (
     Completed,
@@ -44,10 +44,15 @@ from friday.models.base import (
     Retrying,
     TextChunk,
     ThinkingChunk,
+    ToolCallArgs,
+    ToolCallBegan,
 )
-from friday.tools.base import ToolContext, ToolError, ToolRegistry
+from friday.tool_runner import INTERRUPTED_RESULT, ToolRunner
+from friday.tools.base import ToolRegistry
 
-INTERRUPTED_RESULT = "Interrupted by user: the call was stopped before it finished."
+__all__ = ["INTERRUPTED_RESULT", "Agent", "AgentConfig"]
+
+ABANDONED_RESULT = "Not run: the run ended before this call finished."
 
 
 @dataclass
@@ -65,11 +70,28 @@ class AgentConfig:
 class _Stop(Exception):
     """Ends the loop with a stop reason (max_turns, max_budget, error)."""
 
-    def __init__(self, reason: str, error: str | None = None, kind: str | None = None) -> None:
+    def __init__(
+        self, reason: str, error: str | None = None, kind: str | None = None, result: str = ""
+    ) -> None:
         super().__init__(reason)
-        self.reason = reason
-        self.error = error
-        self.kind = kind
+        self.reason, self.error, self.kind, self.result = reason, error, kind, result
+
+
+class _Interrupted(Exception):
+    """Raised at a step boundary when an interrupt arrived that nothing awaited saw."""
+
+
+@dataclass
+class _Run:
+    """The state of one `run()`."""
+
+    queue: asyncio.Queue[Event | None] = field(default_factory=asyncio.Queue)
+    interrupt: str | None = None
+    started: bool = False
+    partial: str = ""
+    calls: dict[int, tuple[str, str]] = field(default_factory=dict)  # streamed tool calls
+    runner: ToolRunner | None = None
+    cancelled_calls: list[str] = field(default_factory=list)
 
 
 class Agent:
@@ -97,40 +119,37 @@ class Agent:
         self.session_id = config.session_id
         self._seq = 0
         self._started = False
-        self._queue: asyncio.Queue[Event | None] = asyncio.Queue()
+        self._run_state = _Run()
         self._task: asyncio.Task[None] | None = None
-        self._interrupt: str | None = None
         self._interrupted_note: str | None = None
-        self._partial = ""
-        self._loop_started = False
-        self._open_calls: dict[str, ToolUseBlock] = {}
-        self._finished_results: dict[str, ToolResultBlock] = {}
 
     # -- control surface -------------------------------------------------------------
 
     async def run(self, prompt: str | Msg) -> AsyncIterator[Event]:
         """Run one user turn to its end, yielding every event."""
-        if self._task is not None and not self._task.done():
+        if self.running:
             raise RuntimeError("the agent is already running; interrupt it first")
         message = Msg.user(prompt) if isinstance(prompt, str) else prompt
-        self._interrupt = None
-        self._loop_started = False
-        self._task = asyncio.create_task(self._run(message))
-        self._task.add_done_callback(lambda _t: self._queue.put_nowait(None))
+        state = self._run_state = _Run()
+        task = self._task = asyncio.create_task(self._run(message, state))
+        task.add_done_callback(lambda _t: state.queue.put_nowait(None))
         try:
-            while (event := await self._queue.get()) is not None:
+            while (event := await state.queue.get()) is not None:
                 yield event
         finally:
-            if not self._task.done():
-                self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            if not task.done():
+                task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
     def interrupt(self, reason: str = "user") -> bool:
         """Stop the model stream or running tools now. Returns False when idle."""
-        if self._task is None or self._task.done() or self._interrupt is not None:
+        state = self._run_state
+        if not self.running or state.interrupt is not None:
             return False
-        self._interrupt = reason
-        if self._loop_started:
+        state.interrupt = reason
+        if state.runner is not None:
+            state.runner.cancel()  # tools that poll ctx.cancelled see it too
+        if state.started and self._task is not None:
             self._task.cancel()
         return True
 
@@ -144,48 +163,48 @@ class Agent:
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
-    # -- events ------------------------------------------------------------------------
-
     def emit(self, cls: type[Event], **payload: Any) -> None:
         self._seq += 1
-        self._queue.put_nowait(
-            cls(seq=self._seq, ts=time.time(), session_id=self.session_id, **payload)
-        )
+        event = cls(seq=self._seq, ts=time.time(), session_id=self.session_id, **payload)
+        self._run_state.queue.put_nowait(event)
 
     # -- the loop ----------------------------------------------------------------------
 
-    async def _run(self, message: Msg) -> None:
-        self._loop_started = True
+    async def _run(self, message: Msg, state: _Run) -> None:
+        state.started = True
         start = time.monotonic()
         turns = 0
         result, reason, error, kind = "", "end_turn", None, None
         try:
-            if self._interrupt is not None:  # interrupted before the loop began
-                raise asyncio.CancelledError
+            if state.interrupt is not None:  # interrupted before the loop began
+                raise _Interrupted
             self._session_started()
             message = self._with_steering_note(message)
             self.emit(TurnStarted, message=message)
             self.history.append(message)
             while True:
-                self._check_limits(turns)
+                self._check_limits(turns, state)
                 turns += 1
                 self.step += 1
-                reply = await self._call_model()
+                reply = await self._call_model(state)
                 if not reply.tool_uses:
                     result = reply.text
+                    _check_final(reply, self.config.max_tokens)
                     break
-                await self._run_tools(reply.tool_uses)
+                await self._run_tools(reply.tool_uses, state)
         except _Stop as stop:
-            reason, error, kind = stop.reason, stop.error, stop.kind
-        except asyncio.CancelledError:
-            if self._interrupt is None:
-                raise  # cancelled from outside: no turn to finish
-            asyncio.current_task().uncancel()  # type: ignore[union-attr]
-            reason, result = "interrupted", self._record_interrupt()
+            reason, error, kind, result = stop.reason, stop.error, stop.kind, stop.result
+        except (asyncio.CancelledError, _Interrupted):
+            if state.interrupt is None:  # cancelled from outside: keep history sound, stop
+                state.interrupt = "cancelled"
+                self._record_interrupt(state)
+                raise
+            if (task := asyncio.current_task()) is not None and task.cancelling():
+                task.uncancel()
+            reason, result = "interrupted", self._record_interrupt(state)
         except Exception as exc:  # a bug must end the run with an event, not hang a UI
             reason, error, kind = "error", f"internal error: {exc!r}", "internal"
         if error:
-            self._close_open_calls(f"Not run: {error}")
             self.emit(ErrorOccurred, kind=kind or "internal", message=error)
         self.emit(
             TurnFinished,
@@ -212,7 +231,9 @@ class Agent:
             tools=self.tools.names(),
         )
 
-    def _check_limits(self, turns: int) -> None:
+    def _check_limits(self, turns: int, state: _Run) -> None:
+        if state.interrupt is not None:
+            raise _Interrupted  # a tool swallowed the cancellation
         cfg = self.config
         if cfg.max_turns is not None and turns >= cfg.max_turns:
             raise _Stop("max_turns", f"reached the limit of {cfg.max_turns} turns", "max_turns")
@@ -227,7 +248,7 @@ class Agent:
                 "budget",
             )
 
-    async def _call_model(self) -> Msg:
+    async def _call_model(self, state: _Run) -> Msg:
         cfg = self.config
         request = Request(
             system=cfg.system_prompt,
@@ -245,20 +266,18 @@ class Agent:
             message_count=len(request.messages),
             estimated_input_tokens=estimate_tokens(request),
         )
-        self._partial = ""
+        state.partial, state.calls = "", {}
         reply: Msg | None = None
         try:
             async for ev in self.model.stream(request):
-                reply = self._on_stream_event(ev) or reply
+                reply = self._on_stream_event(ev, state) or reply
         except ModelError as exc:
             raise _Stop("error", exc.message, exc.kind) from None
         if reply is None:
-            raise _Stop(
-                "error", f"{self.model.name} ended its stream without a response", "internal"
-            )
+            raise _Stop("error", f"{self.model.name} ended without a response", "internal")
         for mw in self.middleware:
             reply = await mw.after_model(request, reply)
-        self._partial = ""
+        state.partial = ""
         if not reply.content:
             raise _Stop(
                 "error",
@@ -266,6 +285,10 @@ class Agent:
                 "empty_response",
             )
         self.history.append(reply)
+        self._account(reply)
+        return reply
+
+    def _account(self, reply: Msg) -> None:
         usage = reply.usage or Usage()
         self.usage = self.usage + usage
         cost = self.cost(reply)
@@ -289,17 +312,22 @@ class Agent:
             model=reply.model or self.model.model_id,
             cost_usd=cost,
         )
-        return reply
 
-    def _on_stream_event(self, ev: Any) -> Msg | None:
+    def _on_stream_event(self, ev: Any, state: _Run) -> Msg | None:
         match ev:
             case TextChunk(text=text):
-                self._partial += text
+                state.partial += text
                 self.emit(TextDelta, text=text)
             case ThinkingChunk(text=text):
                 self.emit(ThinkingDelta, text=text)
+            case ToolCallBegan(index=index, id=call_id, name=name):
+                state.calls[index] = (call_id, name)
+                self.emit(ToolCallDelta, index=index, call_id=call_id, name=name, fragment="")
+            case ToolCallArgs(index=index, fragment=fragment):
+                call_id, name = state.calls.get(index, ("", ""))
+                self.emit(ToolCallDelta, index=index, call_id=call_id, name=name, fragment=fragment)
             case Retrying():
-                self._partial = ""
+                state.partial, state.calls = "", {}
                 self.emit(
                     ModelRetried,
                     model=ev.model,
@@ -310,7 +338,7 @@ class Agent:
                     delay=ev.delay,
                 )
             case FellBack():
-                self._partial = ""
+                state.partial, state.calls = "", {}
                 self.emit(
                     ModelFellBack,
                     from_model=ev.from_model,
@@ -321,93 +349,30 @@ class Agent:
                 return message
         return None
 
-    # -- tools -------------------------------------------------------------------------
-
-    async def _run_tools(self, calls: list[ToolUseBlock]) -> None:
-        self._open_calls = {c.id: c for c in calls}
-        results: dict[str, ToolResultBlock] = {}
-
-        async def one(call: ToolUseBlock) -> None:
-            results[call.id] = await self._run_tool(call)
-            self._open_calls.pop(call.id, None)
-
-        parallel = len(calls) > 1 and all(
-            (t := self.tools.get(c.name)) is not None and t.read_only for c in calls
-        )
-        try:
-            if parallel:
-                await asyncio.gather(*(one(c) for c in calls))
-            else:
-                for call in calls:
-                    await one(call)
-        finally:
-            # When stopped early, the calls that did finish keep their results and the
-            # rest are closed by _close_open_calls: the history stays well-formed.
-            if not self._open_calls:
-                self.history.append(Msg("user", tuple(results[c.id] for c in calls)))
-            else:
-                self._finished_results = results
-
-    async def _run_tool(self, call: ToolUseBlock) -> ToolResultBlock:
-        started = time.monotonic()
-        self.emit(ToolStarted, call_id=call.id, name=call.name, arguments=call.input)
-        ctx = ToolContext(
+    async def _run_tools(self, calls: list[ToolUseBlock], state: _Run) -> None:
+        runner = state.runner = ToolRunner(
+            self.tools,
+            self.middleware,
+            self.emit,
             cwd=self.config.cwd,
-            call_id=call.id,
-            emit=lambda text: self.emit(ToolOutputDelta, call_id=call.id, text=text),
-            emit_event=self.emit,
             step=self.step,
             file_state=self.file_state,
+            stopped=lambda: state.interrupt is not None,
         )
-        result = None
-        for mw in self.middleware:
-            result = await mw.before_tool(call, ctx)
-            if result is not None:
-                break
-        if result is None:
-            result = await self._execute(call, ctx)
-        for mw in self.middleware:
-            result = await mw.after_tool(call, result, ctx)
-        self.emit(
-            ToolFinished,
-            call_id=call.id,
-            name=call.name,
-            result=result,
-            bytes=len(result.text.encode()),
-            duration_ms=int((time.monotonic() - started) * 1000),
-            meta=ctx.meta,
-        )
-        return result
-
-    async def _execute(self, call: ToolUseBlock, ctx: ToolContext) -> ToolResultBlock:
-        def error(text: str) -> ToolResultBlock:
-            return ToolResultBlock(call.id, text, is_error=True)
-
-        tool = self.tools.get(call.name)
-        if tool is None:
-            known = ", ".join(self.tools.names()) or "none"
-            return error(f"Unknown tool {call.name!r}. Available tools: {known}.")
-        if call.input_error:
-            return error(
-                f"The arguments for {call.name} were not usable: {call.input_error}. "
-                "Call the tool again with a JSON object that matches its schema."
-            )
         try:
-            out = await tool.run(call.input, ctx)
-        except ToolError as exc:
-            return error(str(exc))
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            return error(f"{call.name} failed: {type(exc).__name__}: {exc}")
-        return ToolResultBlock(call.id, out.content, is_error=out.is_error)
+            await runner.run(calls)
+        finally:
+            # Always one complete result message, whatever stopped the calls.
+            text = INTERRUPTED_RESULT if state.interrupt is not None else ABANDONED_RESULT
+            state.cancelled_calls = [c.id for c in calls if c.id not in runner.results]
+            self.history.append(Msg("user", tuple(runner.close(calls, text))))
+            state.runner = None
 
     # -- interrupts --------------------------------------------------------------------
 
-    def _record_interrupt(self) -> str:
-        """Keep what was produced, close open tool calls, and note the interruption for
-        the next user message."""
-        partial, self._partial = self._partial, ""
+    def _record_interrupt(self, state: _Run) -> str:
+        """Keep what was produced and note the interruption for the next user message."""
+        partial, state.partial = state.partial, ""
         if partial:
             self.history.append(
                 Msg(
@@ -417,33 +382,36 @@ class Agent:
                     meta={"interrupted": True},
                 )
             )
-        cancelled = self._close_open_calls(INTERRUPTED_RESULT)
+        cancelled = state.cancelled_calls
         what = f"tool call(s) {', '.join(cancelled)}" if cancelled else "your response"
         self._interrupted_note = f"[The user interrupted {what}.]"
         self.emit(
             AgentInterrupted,
-            reason=self._interrupt or "user",
+            reason=state.interrupt or "user",
             partial_text=partial,
             cancelled_tool_calls=cancelled,
         )
         return partial
-
-    def _close_open_calls(self, text: str) -> list[str]:
-        """Answer every tool call of the last response that has no result yet."""
-        open_ids = list(self._open_calls)
-        if open_ids:
-            done = self._finished_results
-            calls = self.history[-1].tool_uses
-            results = [done.get(c.id) or ToolResultBlock(c.id, text, is_error=True) for c in calls]
-            self.history.append(Msg("user", tuple(results)))
-        self._open_calls, self._finished_results = {}, {}
-        return open_ids
 
     def _with_steering_note(self, message: Msg) -> Msg:
         if self._interrupted_note is None:
             return message
         note, self._interrupted_note = self._interrupted_note, None
         return Msg("user", (TextBlock(note), *message.content))
+
+
+def _check_final(reply: Msg, max_tokens: int) -> None:
+    """A final answer that was cut off or refused is not a success."""
+    if reply.stop_reason == "max_tokens":
+        raise _Stop(
+            "error",
+            f"the answer was cut at the output limit of {max_tokens} tokens; raise max_tokens "
+            "in the config, or ask for a shorter answer",
+            "max_tokens",
+            result=reply.text,
+        )
+    if reply.stop_reason == "refusal":
+        raise _Stop("error", "the model refused to answer", "refusal", result=reply.text)
 
 
 def estimate_tokens(request: Request) -> int:

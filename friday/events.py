@@ -94,6 +94,18 @@ class ThinkingDelta(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ToolCallDelta(Event):
+    """A piece of a tool call's arguments as the model streams them (display only; the
+    complete call is in model.response). `index` counts the response's tool calls."""
+
+    type: ClassVar[str] = "model.tool_call_delta"
+    index: int
+    call_id: str
+    name: str
+    fragment: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class ModelResponded(Event):
     type: ClassVar[str] = "model.response"
     message: Msg
@@ -215,6 +227,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ModelRequested,
         TextDelta,
         ThinkingDelta,
+        ToolCallDelta,
         ModelResponded,
         ModelRetried,
         ModelFellBack,

@@ -6,6 +6,8 @@ import asyncio
 import dataclasses
 from pathlib import Path
 
+import pytest
+
 from friday.agent import INTERRUPTED_RESULT, Agent, AgentConfig
 from friday.events import (
     AgentInterrupted,
@@ -16,6 +18,7 @@ from friday.events import (
     ModelRetried,
     SessionStarted,
     TextDelta,
+    ToolCallDelta,
     ToolFinished,
     ToolOutputDelta,
     ToolStarted,
@@ -101,6 +104,8 @@ async def test_tool_loop_reason_act_observe():
         TurnStarted,
         ModelRequested,
         TextDelta,
+        ToolCallDelta,
+        ToolCallDelta,
         ModelResponded,
         ToolStarted,
         ToolOutputDelta,
@@ -435,3 +440,87 @@ async def test_tools_see_the_step_and_report_meta_in_the_event():
     events = await collect(agent)
     assert seen == [1, 2]
     assert [e.meta for e in events if isinstance(e, ToolFinished)] == [{"cached": True}] * 2
+
+
+async def test_an_abandoned_run_leaves_history_sound_and_the_next_run_works():
+    started = asyncio.Event()
+
+    @tool(name="hang")
+    async def hang(ctx: ToolContext) -> str:
+        """Never ends."""
+        started.set()
+        await asyncio.sleep(3600)
+        return "unreachable"
+
+    agent, model = make_agent(
+        [{"text": "abc", "tool_calls": [{"name": "hang"}]}, {"text": "second answer"}],
+        tools=(hang,),
+    )
+    gen = agent.run("one")
+    async for ev in gen:
+        if isinstance(ev, ToolStarted):
+            await started.wait()
+            break  # the consumer walks away mid-tool
+    await gen.aclose()
+    assert not agent.running
+    roles = [m.role for m in agent.history]
+    assert roles == ["user", "assistant", "user"]
+    assert agent.history[2].content[0].is_error
+    events = await collect(agent, "two")
+    assert events[-1].result == "second answer"
+    assert model.requests[1].messages[-1].text.endswith("two")
+
+
+async def test_a_tool_that_swallows_the_interrupt_still_ends_the_run():
+    cancelled_seen: list[bool] = []
+
+    @tool(name="stubborn")
+    async def stubborn(ctx: ToolContext) -> str:
+        """Cleans up on cancel and returns anyway."""
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            cancelled_seen.append(ctx.cancelled.is_set())
+            return "cleaned up"
+        return "unreachable"
+
+    agent, model = make_agent(
+        [{"tool_calls": [{"name": "stubborn"}, {"name": "stubborn"}]}, {"text": "never"}],
+        tools=(stubborn,),
+    )
+    events = []
+    async for ev in agent.run("go"):
+        events.append(ev)
+        if isinstance(ev, ToolStarted):
+            await asyncio.sleep(0.01)
+            agent.interrupt("SIGINT")
+    assert events[-1].stop_reason == "interrupted"
+    assert len(model.requests) == 1  # no further model call after the interrupt
+    assert cancelled_seen == [True]  # the tool saw ctx.cancelled; the second never ran
+    finished = [e for e in events if isinstance(e, ToolFinished)]
+    assert [e.result.text for e in finished] == ["cleaned up", INTERRUPTED_RESULT]
+    assert next(e for e in events if isinstance(e, AgentInterrupted)).cancelled_tool_calls == [
+        agent.history[1].tool_uses[1].id
+    ]
+
+
+@pytest.mark.parametrize(
+    ("stop", "kind", "needle"),
+    [("max_tokens", "max_tokens", "cut at the output limit"), ("refusal", "refusal", "refused")],
+)
+async def test_a_cut_or_refused_final_answer_is_not_a_success(stop, kind, needle):
+    agent, _ = make_agent([{"text": "partial answ", "stop_reason": stop}])
+    events = await collect(agent)
+    end = events[-1]
+    assert (end.stop_reason, end.error_kind, end.result) == ("error", kind, "partial answ")
+    assert needle in end.error
+
+
+async def test_streamed_tool_call_deltas_carry_id_and_name():
+    agent, _ = make_agent(
+        [{"tool_calls": [{"id": "c1", "name": "echo", "arguments": {"text": "x"}}]}, {"text": "ok"}]
+    )
+    events = await collect(agent)
+    deltas = [e for e in events if isinstance(e, ToolCallDelta)]
+    assert [(d.index, d.call_id, d.name) for d in deltas] == [(0, "c1", "echo")] * 2
+    assert "".join(d.fragment for d in deltas) == '{"text": "x"}'

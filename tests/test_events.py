@@ -57,6 +57,7 @@ SAMPLES: list[Event] = [
         estimated_input_tokens=5120,
     ),
     ev.ThinkingDelta(seq=3, **STAMP, text="check the config "),
+    ev.ToolCallDelta(seq=3, **STAMP, index=0, call_id="toolu_1", name="grep", fragment="{\"pat"),
     ev.TextDelta(seq=4, **STAMP, text="I'll run the tests."),
     ev.ModelRetried(
         seq=5,
@@ -221,7 +222,7 @@ def test_nested_types_are_rebuilt_not_left_as_dicts() -> None:
         input_tokens=20, output_tokens=80, cache_read_tokens=4000
     )
 
-    finished = event_from_json(SAMPLES[15].to_json())
+    finished = event_from_json(SAMPLES[16].to_json())
     assert isinstance(finished, ev.ToolFinished)
     assert isinstance(finished.result, ToolResultBlock)
     assert isinstance(finished.result.content, tuple)
