@@ -154,21 +154,39 @@ def test_stream_json_lines(workdir: Path):
     assert len({x["session_id"] for x in lines}) == 1
 
 
-def test_partial_messages_add_deltas(workdir: Path):
-    model = script(workdir, [{"text": "abcdefgh", "chunk_size": 3}])
-    proc = friday(
+def test_partial_messages_are_anthropic_raw_stream_events(workdir: Path):
+    model = script(
         workdir,
-        "-p",
-        "go",
-        "--model",
-        model,
-        "--output-format",
-        "stream-json",
-        "--include-partial-messages",
-    )
+        [
+            {"thinking": "hm", "text": "abcdefgh", "chunk_size": 3,
+             "tool_calls": [{"id": "c1", "name": "nope", "arguments": {"a": 1}}]},
+            {"text": "done"},
+        ],
+    )  # fmt: skip
+    proc = friday(workdir, "-p", "go", "--model", model, "--output-format", "stream-json",
+                  "--include-partial-messages")  # fmt: skip
     lines = [json.loads(line) for line in proc.stdout.decode().splitlines()]
-    deltas = [x["event"]["delta"]["text"] for x in lines if x["type"] == "stream_event"]
-    assert deltas == ["abc", "def", "gh"]
+    first = []
+    for x in lines:
+        if x["type"] == "assistant":
+            break
+        if x["type"] == "stream_event":
+            first.append(x["event"])
+    shape = [(e["type"], e.get("index")) for e in first]
+    assert shape == [
+        ("message_start", None),
+        ("content_block_start", 0), ("content_block_delta", 0), ("content_block_stop", 0),
+        ("content_block_start", 1), ("content_block_delta", 1), ("content_block_delta", 1),
+        ("content_block_delta", 1), ("content_block_stop", 1),
+        ("content_block_start", 2), ("content_block_delta", 2), ("content_block_stop", 2),
+        ("message_delta", None), ("message_stop", None),
+    ]  # fmt: skip
+    texts = [e["delta"]["text"] for e in first if e.get("delta", {}).get("type") == "text_delta"]
+    assert texts == ["abc", "def", "gh"]
+    tool_start = first[9]["content_block"]
+    assert tool_start == {"type": "tool_use", "id": "c1", "name": "nope", "input": {}}
+    assert json.loads(first[10]["delta"]["partial_json"]) == {"a": 1}
+    assert first[12]["delta"] == {"stop_reason": "tool_use"}
 
 
 # -- limits and exit codes ------------------------------------------------------------------
@@ -259,7 +277,7 @@ def test_bad_input_is_one_line_exit_2(workdir: Path, args, stdin, needle):
     assert proc.returncode == 2
     assert needle in proc.stderr.decode()
     assert "Traceback" not in proc.stderr.decode()
-    assert proc.stderr.decode().count("\n") <= 2
+    assert proc.stderr.decode().count("\n") == 1
 
 
 def test_no_api_key_says_how_to_configure(workdir: Path):
@@ -465,3 +483,92 @@ def test_progress_goes_to_stderr_when_it_is_a_terminal(workdir: Path):
         os.close(master)
     assert proc.returncode == 0 and proc.stdout == b"answer\n"
     assert b"> grep_all {}" in err and b"2 turn(s)" in err
+
+
+def test_signal_before_the_run_starts_still_prints_a_result(workdir: Path):
+    model = script(workdir, [{"text": "never"}])
+    proc = subprocess.Popen(  # -p with no task waits for it on stdin, which stays open
+        [sys.executable, "-m", "friday.cli", "-p", "--model", model, "--output-format", "json"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=workdir, env=clean_env(workdir),
+    )  # fmt: skip
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 143
+    obj = json.loads(out)
+    assert obj["is_error"] and "SIGTERM" in obj["errors"][0]
+    assert b"Traceback" not in err
+
+
+def test_a_silent_open_stdin_does_not_hang_a_task_given_as_argument(workdir: Path):
+    model = script(workdir, [{"text": "went on"}])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "friday.cli", "-p", "task", "--model", model],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=workdir, env=clean_env(workdir),
+    )  # fmt: skip
+    try:
+        out = proc.stdout.readline() if proc.stdout else b""  # stdin is never written or closed
+        assert out == b"went on\n"
+        assert proc.wait(timeout=30) == 0
+        assert b"stdin sent nothing" in (proc.stderr.read() if proc.stderr else b"")
+    finally:
+        proc.kill()
+
+
+def test_closed_stdin_is_no_stdin(workdir: Path):
+    model = script(workdir, [{"text": "fine"}])
+    proc = subprocess.run(
+        [sys.executable, "-m", "friday.cli", "-p", "task", "--model", model],
+        capture_output=True, cwd=workdir, env=clean_env(workdir),
+        preexec_fn=lambda: os.close(0), timeout=60,
+    )  # fmt: skip
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, b"fine\n", b"")
+
+
+def test_sigint_during_a_retry_wait_ends_at_once(workdir: Path):
+    model = script(workdir, [{"status": 429, "retry_after": 60}, {"text": "late"}])
+    (workdir / ".friday" / "config.toml").write_text("[retry]\nmax_attempts = 3\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "friday.cli", "-p", "go", "--model", model, "--output-format",
+         "stream-json"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=workdir, env=clean_env(workdir),
+    )  # fmt: skip
+    assert proc.stdout is not None
+    while json.loads(proc.stdout.readline()).get("subtype") != "api_retry":
+        pass
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=20)  # far less than the 60 s retry-after
+    assert proc.returncode == 130
+    assert json.loads(out.decode().splitlines()[-1])["stop_reason"] == "interrupted"
+
+
+def test_text_mode_prints_no_partial_answer_on_interrupt(workdir: Path):
+    model = script(workdir, [{"text": "y" * 2000, "chunk_size": 10, "chunk_delay": 0.05}])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "friday.cli", "-p", "go", "--model", model],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=workdir, env=clean_env(workdir),
+    )  # fmt: skip
+    time.sleep(2)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and out == b""
+    assert err.decode().startswith("friday: error: ")
+
+
+def test_cwd_and_append_system_prompt_reach_the_model(workdir: Path, tmp_path: Path):
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    (other / "AGENTS.md").write_text("Always answer in French.")
+    with FakeLLM([{"text": "ok"}]) as srv:
+        env = clean_env(workdir, ANTHROPIC_API_KEY="k", ANTHROPIC_BASE_URL=srv.base_url)
+        proc = friday(workdir, "-p", "hi", "-C", str(other), "--append-system-prompt",
+                      "Be terse.", env=env)  # fmt: skip
+        system = srv.requests[0].body["system"][0]["text"]
+    assert proc.returncode == 0
+    assert f"Working directory: {other.resolve()}" in system
+    assert "Always answer in French." in system
+    assert system.rstrip().endswith("Be terse.")

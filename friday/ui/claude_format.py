@@ -20,6 +20,7 @@ from friday.events import (
     SessionStarted,
     TextDelta,
     ThinkingDelta,
+    ToolCallDelta,
     ToolFinished,
     ToolOutputDelta,
 )
@@ -80,14 +81,30 @@ def tool_result_dict(result: ToolResultBlock) -> dict[str, Any]:
     }
 
 
+_PARTIAL = (
+    ModelRequested,
+    TextDelta,
+    ThinkingDelta,
+    ToolCallDelta,
+    ToolOutputDelta,
+    ModelResponded,
+    ModelRetried,
+    ModelFellBack,
+)
+
+
 class StreamJsonMapper:
     """Maps one event to zero or more stream-json lines (dicts)."""
 
     def __init__(self, *, partial: bool = False) -> None:
         self.partial = partial
-        self._block_index = 0
+        self._blocks = PartialBlocks()
 
     def map(self, ev: Event) -> list[dict[str, Any]]:
+        partial = self._partial(ev) if self.partial and isinstance(ev, _PARTIAL) else []
+        return partial + self._complete(ev)
+
+    def _complete(self, ev: Event) -> list[dict[str, Any]]:
         sid = ev.session_id
         match ev:
             case SessionStarted():
@@ -130,8 +147,14 @@ class StreamJsonMapper:
                         "session_id": sid,
                     }
                 ]
-            case ModelRequested() | TextDelta() | ThinkingDelta() | ToolOutputDelta():
-                return self._partial(ev) if self.partial else []
+            case (
+                ModelRequested()
+                | TextDelta()
+                | ThinkingDelta()
+                | ToolCallDelta()
+                | ToolOutputDelta()
+            ):
+                return []
         system = self._system(ev)
         return [system] if system else []
 
@@ -142,7 +165,7 @@ class StreamJsonMapper:
                     "subtype": "api_retry",
                     "model": ev.model,
                     "attempt": ev.attempt,
-                    "max_retries": ev.max_attempts,
+                    "max_retries": ev.max_attempts - 1,
                     "retry_delay_ms": int(ev.delay * 1000),
                     "error_status": ev.status,
                     "error": ev.error,
@@ -201,27 +224,83 @@ class StreamJsonMapper:
 
     def _partial(self, ev: Event) -> list[dict[str, Any]]:
         sid = ev.session_id
-        match ev:
-            case ModelRequested():
-                self._block_index = 0
-                return []
-            case TextDelta(text=text):
-                delta = {"type": "text_delta", "text": text}
-            case ThinkingDelta(text=text):
-                delta = {"type": "thinking_delta", "thinking": text}
-            case ToolOutputDelta(call_id=call_id, text=text):
-                return [
-                    {
-                        "type": "system",
-                        "subtype": "tool_output",
-                        "tool_use_id": call_id,
-                        "text": text,
-                        "session_id": sid,
-                    }
-                ]
-            case _:
-                return []
-        event = {"type": "content_block_delta", "index": self._block_index, "delta": delta}
+        if isinstance(ev, ToolOutputDelta):
+            line = {"type": "system", "subtype": "tool_output", "tool_use_id": ev.call_id,
+                    "text": ev.text, "session_id": sid}  # fmt: skip
+            return [line]
         return [
-            {"type": "stream_event", "event": event, "parent_tool_use_id": None, "session_id": sid}
+            {"type": "stream_event", "event": e, "parent_tool_use_id": None, "session_id": sid}
+            for e in self._blocks.feed(ev)
         ]
+
+
+class PartialBlocks:
+    """Deltas as Anthropic's raw stream events (message_start, content_block_start /
+    delta / stop with real indexes, message_delta, message_stop), as Claude Code's
+    --include-partial-messages prints them. A retried attempt's blocks are closed, and
+    the next attempt starts a new message."""
+
+    def __init__(self) -> None:
+        self.model = ""
+        self.index = -1
+        self.open: tuple[Any, ...] | None = None
+        self.in_message = False
+
+    def feed(self, ev: Event) -> list[dict[str, Any]]:  # noqa: PLR0911
+        match ev:
+            case ModelRequested(model=model):
+                self.model = model
+                return self._close_message()
+            case TextDelta(text=text):
+                return self._delta(("text",), {"type": "text_delta", "text": text})
+            case ThinkingDelta(text=text):
+                return self._delta(("thinking",), {"type": "thinking_delta", "thinking": text})
+            case ToolCallDelta(index=index, call_id=call_id, name=name, fragment=fragment):
+                delta = {"type": "input_json_delta", "partial_json": fragment}
+                return self._delta(("tool_use", index, call_id, name), delta if fragment else None)
+            case ModelRetried() | ModelFellBack():
+                return self._close_message()
+            case ModelResponded(stop_reason=stop, usage=usage):
+                out = self._close_block()
+                if self.in_message:
+                    out.append({"type": "message_delta", "delta": {"stop_reason": stop},
+                                "usage": usage_dict(usage)})  # fmt: skip
+                return out + self._close_message()
+        return []
+
+    def _delta(self, key: tuple[Any, ...], delta: dict[str, Any] | None) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        if not self.in_message:
+            self.in_message, self.index, self.open = True, -1, None
+            message = {"type": "message", "role": "assistant", "model": self.model, "content": []}
+            out.append({"type": "message_start", "message": message})
+        if key != self.open:
+            out += self._close_block()
+            self.index += 1
+            self.open = key
+            out.append({"type": "content_block_start", "index": self.index,
+                        "content_block": _start_block(key)})  # fmt: skip
+        if delta is not None:
+            out.append({"type": "content_block_delta", "index": self.index, "delta": delta})
+        return out
+
+    def _close_block(self) -> list[dict[str, Any]]:
+        if self.open is None:
+            return []
+        self.open = None
+        return [{"type": "content_block_stop", "index": self.index}]
+
+    def _close_message(self) -> list[dict[str, Any]]:
+        if not self.in_message:
+            return []
+        out = self._close_block()
+        self.in_message = False
+        return [*out, {"type": "message_stop"}]
+
+
+def _start_block(key: tuple[Any, ...]) -> dict[str, Any]:
+    if key[0] == "text":
+        return {"type": "text", "text": ""}
+    if key[0] == "thinking":
+        return {"type": "thinking", "thinking": ""}
+    return {"type": "tool_use", "id": key[2], "name": key[3], "input": {}}

@@ -37,19 +37,14 @@ from friday.events import (
     TurnFinished,
 )
 from friday.messages import Usage
+from friday.models.base import RETRYABLE_KINDS
 from friday.ui.claude_format import StreamJsonMapper, usage_dict
 
 MAX_STDIN_BYTES = 10 * 1024 * 1024
-RETRYABLE_KINDS = {
-    "rate_limit",
-    "overloaded",
-    "server",
-    "connection",
-    "timeout",
-    "stream_cut",
-    "conflict",
-}
-CONFIG_KINDS = {"auth", "permission", "not_found", "config"}
+# With a task given as an argument, stdin is only extra context: a parent process that
+# leaves it open and silent (a pipe never closed) must not hang the run.
+STDIN_WAIT_SECONDS = 3.0
+CONFIG_KINDS = {"auth", "permission", "not_found", "config", "bad_response"}
 
 
 class UsageError(Exception):
@@ -59,7 +54,13 @@ class UsageError(Exception):
 # -- input -------------------------------------------------------------------------------
 
 
-def read_stdin(stream: IO[bytes], limit: int = MAX_STDIN_BYTES) -> str:
+def read_stdin(
+    stream: IO[bytes], limit: int = MAX_STDIN_BYTES, *, wait: float | None = None
+) -> str | None:
+    """Stdin as text, bounded. With `wait`, give up (None) when a pipe stays silent
+    that long without data or end of file."""
+    if wait is not None and not _ready(stream, wait):
+        return None
     data = stream.read(limit + 1)
     if len(data) > limit:
         raise UsageError(
@@ -77,6 +78,22 @@ def read_stdin(stream: IO[bytes], limit: int = MAX_STDIN_BYTES) -> str:
             f"stdin is not UTF-8 text (bad byte at offset {exc.start}); convert it first, "
             "e.g. with iconv"
         ) from None
+
+
+def _ready(stream: IO[bytes], wait: float) -> bool:
+    """True when reading `stream` will not block forever: data or end of file within
+    `wait` seconds (streams without a file descriptor are always ready)."""
+    import select
+
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return True
+    try:
+        readable, _, _ = select.select([fd], [], [], wait)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
 
 
 def compose_task(prompt: str | None, stdin_text: str | None) -> str:
@@ -160,14 +177,12 @@ class Output:
             self.on_broken()
 
     def finish(self, result: dict[str, Any]) -> None:
-        if self.fmt == "text":
-            text = result["result"]
-            if text:
-                self._write(text if text.endswith("\n") else text + "\n")
-        elif self.fmt == "json":
+        if self.fmt != "text":
             self._line(result)
-        else:
-            self._line(result)
+        elif not result["is_error"] and (text := result["result"]):
+            # stdout carries only a successful answer: `out=$(friday -p ...)` never
+            # mistakes partial text for one
+            self._write(text if text.endswith("\n") else text + "\n")
         if result["is_error"] and result.get("errors") and not self.broken:
             print(f"friday: error: {result['errors'][0]}", file=self.err, flush=True)
         if self.progress:
@@ -221,7 +236,7 @@ def result_object(
     return obj
 
 
-def exit_code(finished: TurnFinished | None, signal_name: str | None) -> int:  # noqa: PLR0911
+def exit_code(finished: TurnFinished | None) -> int:  # noqa: PLR0911
     if finished is None:
         return EXIT_FAILED
     match finished.stop_reason:
@@ -232,7 +247,7 @@ def exit_code(finished: TurnFinished | None, signal_name: str | None) -> int:  #
         case "max_budget":
             return EXIT_BUDGET
         case "interrupted":
-            return EXIT_SIGTERM if signal_name == "SIGTERM" else EXIT_SIGINT
+            return EXIT_SIGINT
     if finished.error_kind in RETRYABLE_KINDS:
         return EXIT_RETRYABLE
     if finished.error_kind in CONFIG_KINDS:
@@ -243,6 +258,34 @@ def exit_code(finished: TurnFinished | None, signal_name: str | None) -> int:  #
 # -- the run -------------------------------------------------------------------------------
 
 
+class _Signalled(Exception):
+    """SIGINT or SIGTERM before the agent runs: end with a result, not a traceback."""
+
+
+class _Signals:
+    """Which signal arrived, if any. Before and after the agent's event loop a signal
+    raises `_Signalled` (start-up) or is only recorded (while the result is written);
+    during the run the loop's handler interrupts the agent."""
+
+    def __init__(self) -> None:
+        self.name: str | None = None
+
+    def install(self, *, raising: bool) -> None:
+        def handler(signum: int, _frame: Any) -> None:
+            if self.name is None:
+                self.name = signal.Signals(signum).name
+            if raising:
+                raise _Signalled(self.name)
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, handler)
+
+    def code(self) -> int | None:
+        if self.name is None:
+            return None
+        return EXIT_SIGTERM if self.name == "SIGTERM" else EXIT_SIGINT
+
+
 def run_headless(
     args: argparse.Namespace,
     *,
@@ -251,9 +294,11 @@ def run_headless(
     stderr: IO[str] | None = None,
     env: dict[str, str] | None = None,
 ) -> int:
-    stdin = stdin if stdin is not None else sys.stdin.buffer
-    stdout = stdout or sys.stdout
-    stderr = stderr or sys.stderr
+    signals = _Signals()
+    signals.install(raising=True)
+    stdin = stdin if stdin is not None else getattr(sys.stdin, "buffer", None)
+    stdout = stdout or sys.stdout or open(os.devnull, "w")  # noqa: SIM115
+    stderr = stderr or sys.stderr or open(os.devnull, "w")  # noqa: SIM115
     env = dict(os.environ) if env is None else env
     started = time.monotonic()
     progress = args.verbose or (args.output_format == "text" and _isatty(stderr))
@@ -267,33 +312,51 @@ def run_headless(
     session_id = str(uuid.uuid4())
 
     def fail(message: str, code: int) -> int:
-        if args.output_format == "text":
-            print(f"friday: error: {message}", file=stderr, flush=True)
-        else:
-            out.finish(
-                result_object(session_id=session_id, started=started, finished=None, error=message)
-            )
+        signals.install(raising=False)
+        result = result_object(session_id=session_id, started=started, finished=None, error=message)
+        out.finish(result)
         return code
 
     try:
         cwd = _workdir(args.cwd)
-        piped = not _isatty(stdin)
-        task = compose_task(args.prompt, read_stdin(stdin) if piped else None)
+        task = compose_task(args.prompt, _stdin_text(stdin, args.prompt, out))
         agent = _build(args, cwd, env)
     except UsageError as exc:
         return fail(str(exc), EXIT_USAGE)
-    except KeyboardInterrupt:
-        return fail("interrupted", EXIT_SIGINT)
+    except (_Signalled, KeyboardInterrupt):
+        return fail(
+            f"interrupted ({signals.name or 'SIGINT'}) before the run started",
+            signals.code() or EXIT_SIGINT,
+        )
     out.on_broken = lambda: agent.interrupt("stdout closed")
-    finished, signal_name = asyncio.run(_drive(agent, task, out))
+    try:
+        finished = asyncio.run(_drive(agent, task, out, signals))
+    except (_Signalled, KeyboardInterrupt):  # between the loop's handlers and ours
+        finished = None
+    signals.install(raising=False)
     out.finish(
         result_object(
             session_id=agent.session_id, started=started, finished=finished, denials=out.denials
         )
     )
-    if out.broken and signal_name is None:
+    if (code := signals.code()) is not None:
+        return code
+    if out.broken:
         return EXIT_SIGPIPE
-    return exit_code(finished, signal_name)
+    return exit_code(finished)
+
+
+def _stdin_text(stdin: IO[bytes] | None, prompt: str | None, out: Output) -> str | None:
+    if stdin is None or _isatty(stdin):
+        return None
+    if prompt is None:  # the task itself comes on stdin: wait for it
+        return read_stdin(stdin)
+    text = read_stdin(stdin, wait=STDIN_WAIT_SECONDS)
+    if text is None:
+        out.note(
+            f"friday: note: stdin sent nothing for {STDIN_WAIT_SECONDS:.0f} s; going on without it"
+        )
+    return text
 
 
 def _workdir(path: str | None) -> Path:
@@ -320,14 +383,13 @@ def _build(args: argparse.Namespace, cwd: Path, env: dict[str, str]) -> Any:
         raise UsageError(str(exc)) from None
 
 
-async def _drive(agent: Any, task: str, out: Output) -> tuple[TurnFinished | None, str | None]:
+async def _drive(agent: Any, task: str, out: Output, signals: _Signals) -> TurnFinished | None:
     loop = asyncio.get_running_loop()
-    state: dict[str, Any] = {"signal": None}
 
     def on_signal(name: str) -> None:
-        if state["signal"] is not None:  # a second signal: stop waiting for a clean end
+        if signals.name is not None:  # a second signal: stop waiting for a clean end
             os._exit(EXIT_SIGTERM if name == "SIGTERM" else EXIT_SIGINT)
-        state["signal"] = name
+        signals.name = name
         agent.interrupt(name)
 
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -342,7 +404,8 @@ async def _drive(agent: Any, task: str, out: Output) -> tuple[TurnFinished | Non
         await agent.aclose()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
-    return finished, state["signal"]
+        signals.install(raising=False)
+    return finished
 
 
 def _silence(stream: IO[str]) -> None:
