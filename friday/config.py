@@ -279,9 +279,16 @@ def load_settings(
     merged: dict[str, Any] = {}
     sources: list[str] = []
     cwd = Path(os.path.abspath(cwd))
+    user = user_config_path(env)
     for path in _config_files(cwd, env):
         shown = _display_path(path, cwd)
         layer = _validate(_read_toml(path, shown), SCHEMA, "", shown)
+        if "providers" in layer and (user is None or not _same_file(path, user)):
+            raise ConfigError(
+                f"{shown}: [providers] may only be set in your user config "
+                f"({user or '~/.config/friday/config.toml'}), not in a project file, which "
+                "could send your API keys to a server of its choosing"
+            )
         merged = _merge(merged, layer)
         sources.append(str(path))
     merged = _merge(merged, _env_layer(env))
