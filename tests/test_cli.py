@@ -270,6 +270,7 @@ def test_empty_model_response_exit_1(workdir: Path):
         (["-p", "x", "--cwd", "/no/such/dir"], b"", "no such directory"),
         (["-p", "explain"], b"\x00\x01\x02binary", "stdin looks binary"),
         (["-p", "explain"], b"\xff\xfe\xfa not utf8", "not UTF-8"),
+        (["-p", "x", "--model", "scripted:/no/such/script.json"], b"", "cannot read script"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(workdir: Path, args, stdin, needle):
@@ -572,3 +573,9 @@ def test_cwd_and_append_system_prompt_reach_the_model(workdir: Path, tmp_path: P
     assert f"Working directory: {other.resolve()}" in system
     assert "Always answer in French." in system
     assert system.rstrip().endswith("Be terse.")
+
+
+def test_a_typo_in_a_script_is_refused_at_load(workdir: Path):
+    proc = friday(workdir, "-p", "x", "--model", script(workdir, [{"txt": "hi"}]))
+    assert proc.returncode == 2
+    assert "turn 1: unknown key 'txt' (did you mean 'text'?)" in one_line_error(proc)

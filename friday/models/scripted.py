@@ -1,8 +1,8 @@
 """A scripted model: replays a list of turns in-process, for tests, demos and offline
 checks of a setup (`friday --model scripted:FILE`).
 
-A script is a JSON list of turns (or `{"turns": [...]}`), the same turn format as
-`tools/fakellm` speaks over HTTP:
+A script is a JSON list of turns (or `{"turns": [...]}`), in the turn format that
+`tools/fakellm` also speaks over HTTP (fakellm has more keys, for HTTP faults):
 
     {"text": "...", "thinking": "...", "tool_calls": [{"name": "x", "arguments": {...}}],
      "usage": {"input_tokens": 10, "output_tokens": 5}, "stop_reason": "end_turn",
@@ -36,6 +36,25 @@ from friday.models.base import (
     parse_tool_arguments,
 )
 
+TURN_KEYS = frozenset(
+    {
+        "text", "thinking", "signature", "tool_calls", "usage", "stop_reason", "model",
+        "delay", "chunk_delay", "chunk_size", "status", "message", "retry_after", "cut_after",
+    }
+)  # fmt: skip
+
+
+def check_turns(turns: list[dict[str, Any]], where: str) -> None:
+    """Refuse a typo (`txt`) at load time rather than play an empty turn."""
+    import difflib
+
+    for number, turn in enumerate(turns, 1):
+        for key in turn:
+            if key not in TURN_KEYS:
+                close = difflib.get_close_matches(key, sorted(TURN_KEYS), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise ModelError("config", f"{where} turn {number}: unknown key {key!r}{hint}")
+
 
 class ScriptedModel:
     provider = "scripted"
@@ -59,6 +78,7 @@ class ScriptedModel:
         turns = data.get("turns") if isinstance(data, dict) else data
         if not isinstance(turns, list) or not all(isinstance(t, dict) for t in turns):
             raise ModelError("config", f"script {path} must be a list of turn objects")
+        check_turns(turns, f"script {path}")
         return cls(turns, model_id=str(path))
 
     async def stream(self, request: Request) -> AsyncIterator[StreamEvent]:
