@@ -437,6 +437,41 @@ async def test_provider_name_headers_and_key_reach_the_server() -> None:
     assert events[-1].message.text == "ok"
 
 
+async def test_thinking_is_tagged_with_the_provider_and_goes_back_only_to_it() -> None:
+    """An Anthropic-protocol provider with another name (MiniMax, a proxy) tags its
+    thinking with its own name, and only that thinking goes back to it: a signature
+    from one server is never sent to another."""
+    first = {
+        "thinking": "Read it first.",
+        "signature": "sig-minimax",
+        "tool_calls": [{"name": "read_file", "arguments": {"path": "a.py"}, "id": "toolu_m1"}],
+    }
+    with FakeLLM([first, {"text": "Done."}]) as srv:
+        model = claude(srv, "MiniMax-M2", provider="minimax")
+        request = hello(tools=(READ_TOOL,))
+        reply = (await collect(model, request))[-1].message
+        claude_thinking = ThinkingBlock("from Claude", signature="sig-claude", provider="anthropic")
+        earlier = Msg("assistant", (claude_thinking, TextBlock("Earlier.")))
+        result = Msg("user", (ToolResultBlock("toolu_m1", "A"),))
+        follow_up = Request(
+            system="",
+            messages=(Msg.user("hi"), earlier, Msg.user("go on"), reply, result),
+            tools=request.tools,
+        )
+        await collect(model, follow_up)
+    assert reply.content[0] == ThinkingBlock(
+        "Read it first.", signature="sig-minimax", provider="minimax"
+    )
+    sent = srv.requests[1].body["messages"]
+    assert sent[1]["content"] == [{"type": "text", "text": "Earlier."}]
+    assert sent[3]["content"][0] == {
+        "type": "thinking",
+        "thinking": "Read it first.",
+        "signature": "sig-minimax",
+    }
+    assert "sig-claude" not in json.dumps(sent)
+
+
 async def test_api_key_and_base_url_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     with FakeLLM([{"text": "from env", "require_api_key": "env-key"}]) as srv:
         monkeypatch.setenv("ANTHROPIC_API_KEY", "env-key")
@@ -638,6 +673,41 @@ async def test_non_json_error_body_is_one_line() -> None:
         error, _ = await fail(claude(srv), hello())
     assert (error.kind, error.status) == ("server", 502)
     assert "\n" not in error.message and "502 Bad Gateway" in error.message
+
+
+async def test_html_page_with_200_is_a_bad_response_not_a_cut_stream() -> None:
+    """A login page of a proxy, or a base URL pointing at a web server: retrying it only
+    fetches the same page again."""
+    page = {"raw_body": "<html><body>Sign in</body></html>", "content_type": "text/html"}
+    with FakeLLM([page, {"text": "never served"}]) as srv:
+        error, seen = await fail(claude(srv, provider="minimax"), hello())
+    assert seen == []
+    assert (error.kind, error.retryable, error.status) == ("bad_response", False, 200)
+    assert error.model == "minimax:claude-test-model"
+    assert error.message == (
+        f"minimax at {srv.base_url} answered with text/html, not an event stream: "
+        "check base_url in [providers.minimax]"
+    )
+    assert len(srv.requests) == 1
+
+
+async def test_bad_response_names_the_base_url_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    page = {"raw_body": "Moved", "content_type": "text/plain; charset=utf-8"}
+    with FakeLLM([page]) as srv:
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", srv.base_url)
+        error, _ = await fail(AnthropicModel("claude-x", api_key="test-key"), hello())
+    assert error.kind == "bad_response"
+    assert error.message == (
+        f"anthropic at {srv.base_url} answered with text/plain, not an event stream: "
+        "check ANTHROPIC_BASE_URL"
+    )
+
+
+async def test_event_stream_without_any_event_is_cut(tmp_path: Path) -> None:
+    with FakeLLM([{"raw_sse": write_sse(tmp_path / "empty.sse", [])}]) as srv:
+        error, seen = await fail(claude(srv), hello())
+    assert (error.kind, error.retryable) == ("stream_cut", True)
+    assert seen == []
 
 
 def _error(kind: str, message: str) -> dict[str, Any]:

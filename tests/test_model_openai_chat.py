@@ -24,7 +24,7 @@ from friday.models.base import (
     ToolCallBegan,
     ToolSpec,
 )
-from friday.models.openai_chat import OpenAIChatModel
+from friday.models.openai_chat import OpenAIChatModel, chat_params
 from tests.conftest import RECORDED, REPO, need_shared
 from tools.fakellm import FakeLLM
 
@@ -236,10 +236,7 @@ async def test_request_mapping_full_history() -> None:
     assert body["model"] == "gpt-4o"
     assert body["stream"] is True
     assert body["stream_options"] == {"include_usage": True}
-    assert body["max_completion_tokens"] == 1234
-    assert "max_tokens" not in body
     assert body["temperature"] == 0.5
-    assert body["prompt_cache_key"] == "session-1"
     assert body["tools"] == [
         {
             "type": "function",
@@ -256,6 +253,7 @@ async def test_request_mapping_full_history() -> None:
         {
             "role": "assistant",
             "content": "Reading.",
+            "reasoning_content": "I should read it.",
             "tool_calls": [
                 {
                     "id": "call_1",
@@ -280,6 +278,43 @@ async def test_request_mapping_full_history() -> None:
             ],
         },
     ]
+
+
+async def test_openai_chat_at_another_server_gets_max_tokens_and_no_cache_key() -> None:
+    """`openai-chat:` with OPENAI_BASE_URL at vLLM or Ollama: the fields only OpenAI's
+    own API knows are decided by the URL, not by the provider's name."""
+    request = hello(max_tokens=77, cache_key="session-1")
+    with FakeLLM([{"text": "ok"}]) as srv:
+        model = chat_model(srv, "qwen2.5-coder")
+        await collect(model, request)
+    body = srv.requests[0].body
+    assert body is not None
+    assert body["max_tokens"] == 77
+    assert "max_completion_tokens" not in body
+    assert "prompt_cache_key" not in body
+    assert model.provider == "openai-chat"
+
+
+@pytest.mark.parametrize(
+    ("base_url", "openai_fields"),
+    [
+        ("https://api.openai.com/v1/", True),
+        ("https://API.OpenAI.com:443/v1", True),
+        ("http://localhost:11434/v1/", False),
+        ("https://api.openai.com.example.net/v1/", False),
+        ("https://openrouter.ai/api/v1/", False),
+    ],
+)
+def test_openai_fields_only_for_the_openai_api(base_url: str, openai_fields: bool) -> None:
+    params = chat_params(hello(max_tokens=55, cache_key="k-1"), "gpt-5", "deepseek", base_url)
+    if openai_fields:
+        assert params["max_completion_tokens"] == 55
+        assert "max_tokens" not in params
+        assert params["extra_body"] == {"prompt_cache_key": "k-1"}
+    else:
+        assert params["max_tokens"] == 55
+        assert "max_completion_tokens" not in params
+        assert "extra_body" not in params
 
 
 async def test_compatible_server_gets_max_tokens_and_no_cache_key() -> None:
@@ -338,6 +373,7 @@ async def test_scripted_reasoning_text_and_tool_calls() -> None:
     thinking = msg.content[0]
     assert thinking.thinking == "Let me think about the file."
     assert thinking.provider == "openrouter"
+    assert thinking.provider_data == {"reasoning_field": "reasoning"}
     assert msg.text == "I will read both files now."
     assert [(t.id, t.input) for t in msg.tool_uses] == [
         ("call_a", {"path": "a.py"}),
@@ -358,6 +394,75 @@ async def test_scripted_reasoning_text_and_tool_calls() -> None:
         "cache_creation_tokens": 0,
         "reasoning_tokens": 3,
     }
+
+
+@pytest.mark.parametrize(
+    ("provider", "reasoning_field"),
+    [("deepseek", "reasoning_content"), ("moonshot", "reasoning_content"), ("vllm", "reasoning")],
+)
+async def test_reasoning_goes_back_in_a_tool_loop(provider: str, reasoning_field: str) -> None:
+    """DeepSeek and Moonshot in thinking mode answer 400 when the next request of a tool
+    loop lacks the reasoning: it goes back under the field it came in."""
+    first = {
+        "thinking": "Read a.py before answering.",
+        "reasoning_field": reasoning_field,
+        "tool_calls": [{"name": "read_file", "arguments": {"path": "a.py"}, "id": "call_t1"}],
+    }
+    with FakeLLM([first, {"text": "It prints a."}]) as srv:
+        model = chat_model(srv, "deepseek-reasoner", provider=provider)
+        request = hello(tools=(READ_TOOL,))
+        reply = (await collect(model, request))[-1].message
+        result = Msg("user", (ToolResultBlock("call_t1", "print('a')"),))
+        follow_up = Request(
+            system=request.system,
+            messages=(*request.messages, reply, result),
+            tools=request.tools,
+        )
+        second = await collect(model, follow_up)
+    assert reply.content[0] == ThinkingBlock(
+        "Read a.py before answering.",
+        provider=provider,
+        provider_data={"reasoning_field": reasoning_field},
+    )
+    assert second[-1].message.text == "It prints a."
+    assert srv.requests[1].body["messages"][2:] == [
+        {
+            "role": "assistant",
+            "content": None,
+            reasoning_field: "Read a.py before answering.",
+            "tool_calls": [
+                {
+                    "id": "call_t1",
+                    "type": "function",
+                    "function": {"name": "read_file", "arguments": '{"path": "a.py"}'},
+                }
+            ],
+        },
+        {"role": "tool", "tool_call_id": "call_t1", "content": "print('a')"},
+    ]
+
+
+def test_only_this_providers_reasoning_goes_back() -> None:
+    """Reasoning from another provider is not sent; a stored block that names no known
+    field goes back as `reasoning_content`."""
+    assistant = Msg(
+        "assistant",
+        (
+            ThinkingBlock("signed elsewhere", signature="sig", provider="anthropic"),
+            ThinkingBlock("mine", provider="deepseek", provider_data={"reasoning_field": "bogus"}),
+            ThinkingBlock("", provider="deepseek"),
+            TextBlock("Done."),
+        ),
+    )
+    messages = (Msg.user("hi"), assistant)
+    params = chat_params(Request(system="", messages=messages), "m", "deepseek", "http://x/v1")
+    assert params["messages"][1] == {
+        "role": "assistant",
+        "content": "Done.",
+        "reasoning_content": "mine",
+    }
+    other = chat_params(Request(system="", messages=messages), "m", "groq", "http://x/v1")
+    assert other["messages"][1] == {"role": "assistant", "content": "Done."}
 
 
 async def test_invalid_tool_arguments_are_kept_raw() -> None:
@@ -558,6 +663,44 @@ async def test_error_chunk_with_rate_limit_code(tmp_path: Path) -> None:
     assert error.kind == "rate_limit"
     assert "Upstream busy" in error.message
     assert error.message.startswith("openrouter ")
+
+
+async def test_html_page_with_200_is_a_bad_response_not_a_cut_stream() -> None:
+    """A login page of a proxy, or a base URL pointing at a web server: retrying it only
+    fetches the same page again."""
+    page = {"raw_body": "<html><body>Sign in</body></html>", "content_type": "text/html"}
+    with FakeLLM([page, {"text": "never served"}]) as srv:
+        error, seen = await fail(chat_model(srv, provider="vllm"), hello())
+    assert seen == []
+    assert error.kind == "bad_response"
+    assert not error.retryable
+    assert error.status == 200
+    assert error.model == "vllm:gpt-4o"
+    assert error.message == (
+        f"vllm at {srv.openai_base_url} answered with text/html, not an event stream: "
+        "check base_url in [providers.vllm]"
+    )
+    assert len(srv.requests) == 1
+
+
+async def test_bad_response_names_the_base_url_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    body = {"raw_body": {"id": "chatcmpl-1", "choices": []}, "content_type": "application/json"}
+    with FakeLLM([body]) as srv:
+        monkeypatch.setenv("OPENAI_BASE_URL", srv.openai_base_url)
+        error, _ = await fail(OpenAIChatModel("gpt-4o", api_key="test-key"), hello())
+    assert error.kind == "bad_response"
+    assert error.message == (
+        f"openai-chat at {srv.openai_base_url} answered with application/json, "
+        "not an event stream: check OPENAI_BASE_URL"
+    )
+
+
+async def test_event_stream_without_any_event_is_cut(tmp_path: Path) -> None:
+    body = write_sse(tmp_path / "empty.sse", [], done=False)
+    with FakeLLM([{"raw_sse": body}]) as srv:
+        error, seen = await fail(chat_model(srv), hello())
+    assert (error.kind, error.retryable) == ("stream_cut", True)
+    assert seen == []
 
 
 async def test_connection_refused() -> None:

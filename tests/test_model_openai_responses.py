@@ -22,6 +22,7 @@ from friday.models.base import (
     ToolSpec,
 )
 from friday.models.openai_responses import OpenAIResponsesModel
+from friday.models.openai_responses_request import responses_params
 from tests.conftest import RECORDED, need_shared
 from tools.fakellm import FakeLLM
 
@@ -272,7 +273,8 @@ async def test_request_mapping_full_history() -> None:
 
 async def test_plain_request_has_no_reasoning_or_cache_fields() -> None:
     with FakeLLM([{"text": "ok"}]) as srv:
-        await collect(responses_model(srv), Request(system="", messages=(Msg.user("hi"),)))
+        model = responses_model(srv, "gpt-4o")
+        await collect(model, Request(system="", messages=(Msg.user("hi"),)))
     body = srv.requests[0].body
     assert body is not None
     for key in ("instructions", "reasoning", "include", "prompt_cache_key", "tools"):
@@ -280,6 +282,88 @@ async def test_plain_request_has_no_reasoning_or_cache_fields() -> None:
     assert body["input"] == [
         {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hi"}]}
     ]
+
+
+async def test_reasoning_model_always_asks_for_its_reasoning() -> None:
+    """With `store: False` the encrypted reasoning is the only way it reaches the next
+    turn, so a reasoning model asks for it with no thinking budget set too."""
+    with FakeLLM([{"text": "ok"}, {"text": "ok"}]) as srv:
+        await collect(responses_model(srv, "gpt-5"), hello())
+        await collect(responses_model(srv, "gpt-4o"), hello(thinking={"budget_tokens": 4000}))
+    reasoning_body, plain_body = (r.body for r in srv.requests)
+    assert reasoning_body["reasoning"] == {"summary": "auto"}
+    assert reasoning_body["include"] == ["reasoning.encrypted_content"]
+    assert "reasoning" not in plain_body
+    assert "include" not in plain_body
+
+
+@pytest.mark.parametrize(
+    ("model_id", "reasoning"),
+    [
+        ("gpt-5", True),
+        ("gpt-5-mini-2025-08-07", True),
+        ("gpt-5.1-codex", True),
+        ("o1", True),
+        ("o3-mini", True),
+        ("o4-mini", True),
+        ("codex-mini-latest", True),
+        ("openai/o3", True),
+        ("gpt-4o", False),
+        ("gpt-4.1-mini", False),
+        ("gpt-5-chat-latest", False),
+        ("omni-moderation-latest", False),
+    ],
+)
+def test_which_models_get_reasoning_parameters(model_id: str, reasoning: bool) -> None:
+    params = responses_params(hello(thinking={"effort": "high"}), model_id, "openai")
+    if reasoning:
+        assert params["reasoning"] == {"summary": "auto", "effort": "high"}
+        assert params["include"] == ["reasoning.encrypted_content"]
+    else:
+        assert "reasoning" not in params
+        assert "include" not in params
+
+
+async def test_summaries_refused_to_an_unverified_organization() -> None:
+    """OpenAI answers 400 to reasoning summaries for an organization that is not
+    verified: the request goes again without them, and so do the later ones, while the
+    encrypted reasoning is still asked for."""
+    refused = {
+        "error": {
+            "message": "Your organization must be verified to generate reasoning summaries.",
+            "type": "invalid_request_error",
+            "param": "reasoning.summary",
+            "code": "unsupported_value",
+        }
+    }
+    turns = [{"status": 400, "body": refused}, {"text": "first"}, {"text": "second"}]
+    with FakeLLM(turns) as srv:
+        model = responses_model(srv)
+        first = await collect(model, hello(thinking={"budget_tokens": 1000}))
+        second = await collect(model, hello())
+    assert first[-1].message.text == "first"
+    assert second[-1].message.text == "second"
+    bodies = [r.body for r in srv.requests]
+    assert bodies[0]["reasoning"] == {"summary": "auto", "effort": "medium"}
+    assert bodies[1]["reasoning"] == {"effort": "medium"}
+    assert "reasoning" not in bodies[2]
+    assert all(b["include"] == ["reasoning.encrypted_content"] for b in bodies)
+
+
+async def test_other_bad_requests_are_not_sent_again() -> None:
+    body = {
+        "error": {
+            "message": "Unsupported value: 'high' is not supported with this model.",
+            "type": "invalid_request_error",
+            "param": "reasoning.effort",
+            "code": "unsupported_value",
+        }
+    }
+    with FakeLLM([{"status": 400, "body": body}, {"text": "never served"}]) as srv:
+        error, _ = await fail(responses_model(srv), hello(thinking={"effort": "high"}))
+    assert error.kind == "bad_request"
+    assert "'high' is not supported" in error.message
+    assert len(srv.requests) == 1
 
 
 # -- scripted streams -----------------------------------------------------------------------
@@ -359,6 +443,35 @@ async def test_reasoning_round_trip() -> None:
         },
         {"type": "function_call_output", "call_id": "call_r1", "output": "print('a')"},
     ]
+
+
+async def test_reasoning_carries_over_without_a_thinking_budget() -> None:
+    """The default `openai:gpt-5` (no budget set) keeps its reasoning between the turns
+    of a tool loop."""
+    first = {
+        "thinking": "Check a.py first.",
+        "tool_calls": [{"name": "read_file", "arguments": {"path": "a.py"}, "id": "call_d1"}],
+    }
+    with FakeLLM([first, {"text": "Done."}]) as srv:
+        model = responses_model(srv)
+        request = hello(tools=(READ_TOOL,))
+        reply = (await collect(model, request))[-1].message
+        result = Msg("user", (ToolResultBlock("call_d1", "a"),))
+        follow_up = Request(
+            system=request.system, messages=(*request.messages, reply, result), tools=request.tools
+        )
+        await collect(model, follow_up)
+    thinking = reply.content[0]
+    assert isinstance(thinking, ThinkingBlock)
+    assert thinking.thinking == "Check a.py first."
+    assert thinking.provider_data is not None
+    replayed = srv.requests[1].body["input"][1]
+    assert replayed == {
+        "type": "reasoning",
+        "id": thinking.provider_data["id"],
+        "encrypted_content": "gAAAAfakellm",
+        "summary": [{"type": "summary_text", "text": "Check a.py first."}],
+    }
 
 
 async def test_incomplete_response_completes() -> None:
@@ -511,6 +624,28 @@ async def test_cut_connection_is_retryable(cut_after: int) -> None:
     assert error.kind == "stream_cut"
     assert error.retryable
     assert not any(isinstance(e, Completed) for e in seen)
+
+
+async def test_html_page_with_200_is_a_bad_response_not_a_cut_stream() -> None:
+    page = {"raw_body": "<html><body>Sign in</body></html>", "content_type": "text/html"}
+    with FakeLLM([page, {"text": "never served"}]) as srv:
+        error, seen = await fail(responses_model(srv), hello())
+    assert seen == []
+    assert (error.kind, error.retryable, error.status) == ("bad_response", False, 200)
+    assert error.model == "openai:gpt-5"
+    assert error.message == (
+        f"openai at {srv.openai_base_url} answered with text/html, not an event stream: "
+        "check base_url in [providers.openai]"
+    )
+    assert len(srv.requests) == 1
+
+
+async def test_event_stream_without_any_event_is_cut(tmp_path: Path) -> None:
+    body = write_events(tmp_path / "empty.sse", [])
+    with FakeLLM([{"raw_sse": body}]) as srv:
+        error, seen = await fail(responses_model(srv), hello())
+    assert (error.kind, error.retryable) == ("stream_cut", True)
+    assert seen == []
 
 
 async def test_stall_mid_stream_is_a_timeout() -> None:

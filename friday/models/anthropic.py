@@ -12,7 +12,6 @@ retries are off: Friday's retry layer retries and reports each attempt as an eve
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
@@ -27,6 +26,7 @@ from friday.messages import (
     ToolUseBlock,
     Usage,
 )
+from friday.models.anthropic_errors import stream_error, translate_error
 from friday.models.base import (
     Completed,
     ModelError,
@@ -36,22 +36,14 @@ from friday.models.base import (
     ThinkingChunk,
     ToolCallArgs,
     ToolCallBegan,
-    kind_for_status,
-    parse_retry_after,
     parse_tool_arguments,
 )
+from friday.models.wire import base_url_hint, not_an_event_stream, sdk_field
 
 PROVIDER = "anthropic"
 EPHEMERAL = {"type": "ephemeral"}
 # Block types that the API refuses a cache_control marker on.
 _UNCACHEABLE = frozenset({"thinking", "redacted_thinking"})
-# Error types of an `error` event inside a 200 stream, as Friday's error kinds.
-_STREAM_ERROR_KINDS = {
-    "overloaded_error": "overloaded",
-    "api_error": "server",
-    "rate_limit_error": "rate_limit",
-}
-_MAX_DETAIL = 300
 
 
 class AnthropicModel:
@@ -104,7 +96,7 @@ class AnthropicModel:
             await client.close()
 
     async def stream(self, request: Request) -> AsyncIterator[StreamEvent]:
-        params = build_params(request, self.model_id)
+        params = build_params(request, self.model_id, self.provider)
         try:
             client = self._get_client()
             sdk_stream = await client.post(
@@ -116,7 +108,7 @@ class AnthropicModel:
             )
         except Exception as exc:
             self._raise(exc, streaming=False)
-        acc = _Accumulator()
+        acc = _Accumulator(self.provider)
         try:
             async for event in sdk_stream:
                 for out in acc.feed(event):
@@ -128,6 +120,16 @@ class AnthropicModel:
             self._raise(exc, streaming=True)
         finally:
             await sdk_stream.close()
+        if acc.events == 0:
+            error = not_an_event_stream(
+                sdk_stream.response,
+                provider=self.provider,
+                base_url=client.base_url,
+                hint=base_url_hint(self.provider, self._base_url, "ANTHROPIC_BASE_URL"),
+                model=self.name,
+            )
+            if error is not None:
+                raise error
         if not acc.stopped:
             raise ModelError(
                 "stream_cut",
@@ -150,8 +152,9 @@ class AnthropicModel:
 # -- request mapping --------------------------------------------------------------------
 
 
-def build_params(request: Request, model_id: str) -> dict[str, Any]:
-    """The keyword arguments of `messages.create` for `request`.
+def build_params(request: Request, model_id: str, provider: str = PROVIDER) -> dict[str, Any]:
+    """The keyword arguments of `messages.create` for `request`; `provider` picks the
+    thinking that is sent back (only its own: a signature verifies on one server alone).
 
     Two prompt-cache breakpoints: one closes the stable prefix (the last tool, or the
     system prompt when there are no tools) and one the conversation so far (the last
@@ -160,7 +163,7 @@ def build_params(request: Request, model_id: str) -> dict[str, Any]:
     params: dict[str, Any] = {
         "model": model_id,
         "max_tokens": request.max_tokens,
-        "messages": to_wire_messages(request.messages),
+        "messages": to_wire_messages(request.messages, provider),
         "stream": True,
     }
     tools = [
@@ -187,13 +190,15 @@ def build_params(request: Request, model_id: str) -> dict[str, Any]:
     return params
 
 
-def to_wire_messages(messages: tuple[Msg, ...] | list[Msg]) -> list[dict[str, Any]]:
+def to_wire_messages(
+    messages: tuple[Msg, ...] | list[Msg], provider: str = PROVIDER
+) -> list[dict[str, Any]]:
     """Friday messages as Anthropic `messages`. Consecutive messages of one role are
     merged (the API wants turns to alternate), messages left empty are skipped, and in a
     user turn the tool results come first, as the API requires after a tool_use turn."""
     out: list[dict[str, Any]] = []
     for msg in messages:
-        blocks = [wire for b in msg.content if (wire := to_wire_block(b)) is not None]
+        blocks = [wire for b in msg.content if (wire := to_wire_block(b, provider)) is not None]
         if not blocks:
             continue
         if out and out[-1]["role"] == msg.role:
@@ -206,7 +211,7 @@ def to_wire_messages(messages: tuple[Msg, ...] | list[Msg]) -> list[dict[str, An
     return out
 
 
-def to_wire_block(block: Block) -> dict[str, Any] | None:  # noqa: PLR0911
+def to_wire_block(block: Block, provider: str = PROVIDER) -> dict[str, Any] | None:  # noqa: PLR0911
     """One content block in the Anthropic shape, or None when it must not be sent: empty
     text (rejected by the API) and thinking the API cannot verify (another provider's, or
     one cut off before its signature arrived)."""
@@ -220,7 +225,7 @@ def to_wire_block(block: Block) -> dict[str, Any] | None:  # noqa: PLR0911
     if isinstance(block, ToolResultBlock):
         return _tool_result(block)
     if isinstance(block, ThinkingBlock):
-        if block.provider != PROVIDER:
+        if block.provider != provider:
             return None
         if block.redacted_data:
             return {"type": "redacted_thinking", "data": block.redacted_data}
@@ -264,15 +269,6 @@ def _event_stream_class() -> Any:
     return anthropic.AsyncStream[dict[str, Any]]
 
 
-def _get(obj: Any, name: str) -> Any:
-    """A field of an SDK object or of a plain dict (unknown payloads stay dicts)."""
-    if obj is None:
-        return None
-    if isinstance(obj, dict):
-        return obj.get(name)
-    return getattr(obj, name, None)
-
-
 _USAGE_FIELDS = ("input_tokens", "output_tokens", "cache_read_input_tokens")
 _USAGE_FIELDS += ("cache_creation_input_tokens",)
 
@@ -282,8 +278,11 @@ class _Accumulator:
     """Folds the raw events of one response into normalized stream events and, at the
     end, the assistant `Msg`. Dispatches on each event's `type` string, never on its SDK
     class: the SDK builds unknown event types as some other event class. A tool call's
-    stream index is its position among this response's client tool calls."""
+    stream index is its position among this response's client tool calls. `provider`
+    goes on the thinking blocks, so that they return only to the server that signed them."""
 
+    provider: str = PROVIDER
+    events: int = 0
     blocks: dict[int, dict[str, Any]] = field(default_factory=dict)
     usage: dict[str, int] = field(default_factory=dict)
     tool_calls: int = 0
@@ -293,54 +292,57 @@ class _Accumulator:
     stopped: bool = False
 
     def feed(self, event: Any) -> list[StreamEvent]:
-        kind = _get(event, "type")
+        self.events += 1
+        kind = sdk_field(event, "type")
         if kind == "message_start":
-            message = _get(event, "message")
-            self.message_id = _get(message, "id")
-            self.model = _get(message, "model")
-            self._take_usage(_get(message, "usage"))
+            message = sdk_field(event, "message")
+            self.message_id = sdk_field(message, "id")
+            self.model = sdk_field(message, "model")
+            self._take_usage(sdk_field(message, "usage"))
         elif kind == "content_block_start":
-            return self._start(_get(event, "index"), _get(event, "content_block"))
+            return self._start(sdk_field(event, "index"), sdk_field(event, "content_block"))
         elif kind == "content_block_delta":
-            return self._delta(_get(event, "index"), _get(event, "delta"))
+            return self._delta(sdk_field(event, "index"), sdk_field(event, "delta"))
         elif kind == "message_delta":
-            stop_reason = _get(_get(event, "delta"), "stop_reason")
+            stop_reason = sdk_field(sdk_field(event, "delta"), "stop_reason")
             if stop_reason is not None:
                 self.stop_reason = stop_reason
-            self._take_usage(_get(event, "usage"))
+            self._take_usage(sdk_field(event, "usage"))
         elif kind == "message_stop":
             self.stopped = True
         elif kind == "error":
-            raise stream_error(_get(event, "error"))
+            raise stream_error(sdk_field(event, "error"))
         return []
 
     def _take_usage(self, usage: Any) -> None:
         """Non-null fields overwrite: message_delta repeats the final totals."""
         for name in _USAGE_FIELDS:
-            value = _get(usage, name)
+            value = sdk_field(usage, name)
             if value is not None:
                 self.usage[name] = int(value)
-        thinking = _get(_get(usage, "output_tokens_details"), "thinking_tokens")
+        thinking = sdk_field(sdk_field(usage, "output_tokens_details"), "thinking_tokens")
         if thinking is not None:
             self.usage["thinking_tokens"] = int(thinking)
 
     def _start(self, index: int, block: Any) -> list[StreamEvent]:
-        kind = _get(block, "type")
+        kind = sdk_field(block, "type")
         if kind == "text":
-            text = _get(block, "text") or ""
+            text = sdk_field(block, "text") or ""
             self.blocks[index] = {"kind": "text", "parts": [text]}
             return [TextChunk(text)] if text else []
         if kind == "thinking":
-            text = _get(block, "thinking") or ""
-            signature = _get(block, "signature") or ""
+            text = sdk_field(block, "thinking") or ""
+            signature = sdk_field(block, "signature") or ""
             self.blocks[index] = {"kind": "thinking", "parts": [text], "signature": signature}
             return [ThinkingChunk(text)] if text else []
         if kind == "redacted_thinking":
-            self.blocks[index] = {"kind": "redacted", "data": _get(block, "data") or ""}
+            self.blocks[index] = {"kind": "redacted", "data": sdk_field(block, "data") or ""}
             return []
         if kind == "tool_use":
-            call = {"kind": "tool", "ordinal": self.tool_calls, "input": _get(block, "input")}
-            call.update(id=_get(block, "id") or "", name=_get(block, "name") or "", parts=[])
+            call = {"kind": "tool", "ordinal": self.tool_calls, "input": sdk_field(block, "input")}
+            call.update(
+                id=sdk_field(block, "id") or "", name=sdk_field(block, "name") or "", parts=[]
+            )
             self.tool_calls += 1
             self.blocks[index] = call
             return [ToolCallBegan(call["ordinal"], call["id"], call["name"])]
@@ -350,25 +352,25 @@ class _Accumulator:
         return []
 
     def _delta(self, index: int, delta: Any) -> list[StreamEvent]:
-        kind = _get(delta, "type")
+        kind = sdk_field(delta, "type")
         state = self.blocks.get(index)
         if kind == "text_delta":
             state = state or self.blocks.setdefault(index, {"kind": "text", "parts": []})
-            text = _get(delta, "text") or ""
+            text = sdk_field(delta, "text") or ""
             if state["kind"] == "text" and text:
                 state["parts"].append(text)
                 return [TextChunk(text)]
         elif state is None:
             return []
         elif kind == "thinking_delta" and state["kind"] == "thinking":
-            text = _get(delta, "thinking") or ""
+            text = sdk_field(delta, "thinking") or ""
             if text:
                 state["parts"].append(text)
                 return [ThinkingChunk(text)]
         elif kind == "signature_delta" and state["kind"] == "thinking":
-            state["signature"] += _get(delta, "signature") or ""
+            state["signature"] += sdk_field(delta, "signature") or ""
         elif kind == "input_json_delta" and state["kind"] == "tool":
-            fragment = _get(delta, "partial_json") or ""
+            fragment = sdk_field(delta, "partial_json") or ""
             if fragment:
                 state["parts"].append(fragment)
                 return [ToolCallArgs(state["ordinal"], fragment)]
@@ -377,7 +379,7 @@ class _Accumulator:
     def message(self) -> Msg:
         content: list[Block] = []
         for index in sorted(self.blocks):
-            block = _final_block(self.blocks[index])
+            block = _final_block(self.blocks[index], self.provider)
             if block is not None:
                 content.append(block)
         u = self.usage
@@ -398,15 +400,15 @@ class _Accumulator:
         )
 
 
-def _final_block(state: dict[str, Any]) -> Block | None:
+def _final_block(state: dict[str, Any], provider: str) -> Block | None:
     kind = state["kind"]
     if kind == "text":
         text = "".join(state["parts"])
         return TextBlock(text) if text else None
     if kind == "thinking":
-        return ThinkingBlock("".join(state["parts"]), state["signature"] or None, provider=PROVIDER)
+        return ThinkingBlock("".join(state["parts"]), state["signature"] or None, provider=provider)
     if kind == "redacted":
-        return ThinkingBlock(thinking="", redacted_data=state["data"], provider=PROVIDER)
+        return ThinkingBlock(thinking="", redacted_data=state["data"], provider=provider)
     if kind == "tool":
         raw = "".join(state["parts"])
         start_input = state["input"]
@@ -415,97 +417,4 @@ def _final_block(state: dict[str, Any]) -> Block | None:
         arguments, error = parse_tool_arguments(raw)
         kept = raw if error else None
         return ToolUseBlock(state["id"], state["name"], arguments, kept, input_error=error)
-    return None
-
-
-# -- errors -----------------------------------------------------------------------------
-
-
-def _one_line(text: Any) -> str:
-    line = " ".join(str(text).split())
-    return line if len(line) <= _MAX_DETAIL else line[: _MAX_DETAIL - 3] + "..."
-
-
-def _describe(error: Any, fallback: str) -> tuple[str | None, str]:
-    """(error type, "type: message") of an Anthropic error object; a body that was not
-    JSON (a proxy's HTML page) is its own description."""
-    if isinstance(error, str):
-        return None, _one_line(error) or fallback
-    error_type = _get(error, "type")
-    parts = [p for p in (error_type, _one_line(_get(error, "message") or "")) if p]
-    return error_type, ": ".join(parts) or fallback
-
-
-def stream_error(error: Any) -> ModelError:
-    """The ModelError for an `error` event inside an otherwise successful stream."""
-    error_type, detail = _describe(error, "no details")
-    kind = _STREAM_ERROR_KINDS.get(error_type or "", "bad_request")
-    advice = "Retry the request." if kind != "bad_request" else "Check the request."
-    return ModelError(kind, f"Anthropic failed mid-response ({detail}). {advice}")
-
-
-def status_error(status: int, body: Any, headers: Any, model_id: str) -> ModelError:
-    """The ModelError for an HTTP error status, with a message that says what to do."""
-    error_type, detail = _describe(_get(body, "error") if isinstance(body, dict) else body, "")
-    kind = "overloaded" if error_type == "overloaded_error" else kind_for_status(status)
-    detail = detail or f"HTTP {status}"
-    texts = {
-        "auth": f"Anthropic rejected the API key ({detail}). Check ANTHROPIC_API_KEY.",
-        "permission": f"Anthropic denied access to model {model_id!r} ({detail}). "
-        "Check that the API key's workspace may use it.",
-        "not_found": f"Anthropic has no model {model_id!r} ({detail}). Check --model.",
-        "rate_limit": f"Anthropic rate limit reached ({detail}). Wait, then retry.",
-        "overloaded": f"Anthropic is overloaded ({detail}). Retry later or use another model.",
-        "server": f"Anthropic had a server error, HTTP {status} ({detail}). Retry later.",
-        "timeout": f"Anthropic timed out the request ({detail}). Retry it.",
-        "conflict": f"Anthropic reported a conflict ({detail}). Retry the request.",
-    }
-    fallback = f"Anthropic rejected the request, HTTP {status} ({detail}). Adjust what it names."
-    text = texts.get(kind, fallback)
-    return ModelError(kind, text, status=status, retry_after=parse_retry_after(headers))
-
-
-def translate_error(exc: Exception, *, model_id: str, streaming: bool) -> ModelError | None:  # noqa: PLR0911
-    """Classify an exception from the SDK or its transport; None if it is neither.
-
-    `streaming` says whether the response had started: a transport failure then is a
-    cut stream, before it a failed connection. The SDK raises an `error` event inside a
-    200 stream as a status error with the stream's own status, told apart by that status.
-    """
-    import anthropic
-    import httpx2
-
-    if isinstance(exc, anthropic.APIStatusError):
-        if exc.status_code < 400:
-            return stream_error(_get(exc.body, "error") if isinstance(exc.body, dict) else exc.body)
-        return status_error(exc.status_code, exc.body, exc.response.headers, model_id)
-    if isinstance(exc, anthropic.APITimeoutError | httpx2.TimeoutException):
-        return ModelError("timeout", "Anthropic did not answer in time. Retry the request.")
-    if isinstance(exc, anthropic.APIConnectionError | httpx2.HTTPError):
-        cause = exc.__cause__ or exc
-        reason = _one_line(f"{type(cause).__name__}: {cause}")
-        if streaming:
-            return ModelError(
-                "stream_cut",
-                f"The connection to Anthropic dropped mid-response ({reason}). Retry the request.",
-            )
-        return ModelError(
-            "connection",
-            f"Could not connect to Anthropic ({reason}). Check the network and "
-            "ANTHROPIC_BASE_URL, then retry.",
-        )
-    if streaming and isinstance(exc, json.JSONDecodeError):
-        return ModelError(
-            "stream_cut",
-            f"Anthropic sent a malformed stream event ({_one_line(exc)}). Retry the request.",
-        )
-    if isinstance(exc, TypeError) and "authentication" in str(exc):
-        return ModelError("config", "No Anthropic API key found. Set ANTHROPIC_API_KEY.")
-    if isinstance(exc, anthropic.CredentialsError):
-        detail = _one_line(exc)
-        return ModelError(
-            "config", f"Anthropic credentials failed ({detail}). Set ANTHROPIC_API_KEY."
-        )
-    if isinstance(exc, anthropic.AnthropicError):
-        return ModelError("server", f"Anthropic SDK error ({_one_line(exc)}). Retry the request.")
     return None

@@ -4,7 +4,8 @@
 Compatible servers differ in the details the official API does not cover, and this
 module tolerates all the ones seen in recordings: reasoning in `delta.reasoning_content`
 (DeepSeek, Qwen, Z.ai) or `delta.reasoning` (OpenRouter, Groq, vLLM) with a duplicate in
-`reasoning_details` that is ignored; usage on the final `choices: []` chunk or on the
+`reasoning_details` that is ignored (the reasoning goes back to the same provider
+under the field it came in); usage on the final `choices: []` chunk or on the
 finish chunk; a finish_reason sent twice; SSE comment lines; an `error` inside a 200
 stream. Stop reasons are normalised as `friday.models.openai_common` describes.
 """
@@ -15,6 +16,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from friday.messages import (
     Block,
@@ -43,28 +45,30 @@ from friday.models.openai_common import (
     data_url,
     tool_arguments_json,
 )
-from friday.models.openai_common import (
-    field as sdk_field,
-)
+from friday.models.wire import sdk_field
+
+# The fields compatible servers stream reasoning in; the first is DeepSeek's and the
+# default when a stored thinking block does not say which one it came in.
+REASONING_FIELDS = ("reasoning_content", "reasoning")
 
 # -- request ------------------------------------------------------------------------------
 
 
-def chat_messages(system: str, messages: tuple[Msg, ...]) -> list[dict[str, Any]]:
-    """Friday's conversation as Chat Completions messages. Thinking is not sent back:
-    the Chat API has no field for it and compatible servers reject or ignore it."""
+def chat_messages(system: str, messages: tuple[Msg, ...], provider: str) -> list[dict[str, Any]]:
+    """Friday's conversation as Chat Completions messages. `provider` picks the
+    thinking that is sent back (see `_reasoning_back`)."""
     out: list[dict[str, Any]] = []
     if system:
         out.append({"role": "system", "content": system})
     for msg in messages:
         if msg.role == "assistant":
-            out.append(_assistant_message(msg))
+            out.append(_assistant_message(msg, provider))
         else:
             out.extend(_user_messages(msg))
     return out
 
 
-def _assistant_message(msg: Msg) -> dict[str, Any]:
+def _assistant_message(msg: Msg, provider: str) -> dict[str, Any]:
     text = "".join(b.text for b in msg.content if isinstance(b, TextBlock))
     calls = [
         {
@@ -79,9 +83,28 @@ def _assistant_message(msg: Msg) -> dict[str, Any]:
         if isinstance(b, ToolUseBlock)
     ]
     out: dict[str, Any] = {"role": "assistant", "content": text if text or not calls else None}
+    out.update(_reasoning_back(msg, provider))
     if calls:
         out["tool_calls"] = calls
     return out
+
+
+def _reasoning_back(msg: Msg, provider: str) -> dict[str, str]:
+    """The reasoning of a past assistant message, under the field it arrived in.
+    DeepSeek and Moonshot in thinking mode answer 400 when a tool loop's next request
+    lacks it. Only this provider's own reasoning goes back: a server that never sent
+    the field may reject it (Groq and Cerebras refuse `reasoning_content`)."""
+    blocks = [
+        b
+        for b in msg.content
+        if isinstance(b, ThinkingBlock) and b.provider == provider and b.thinking
+    ]
+    if not blocks:
+        return {}
+    name = (blocks[0].provider_data or {}).get("reasoning_field")
+    if name not in REASONING_FIELDS:
+        name = REASONING_FIELDS[0]
+    return {name: "".join(b.thinking for b in blocks)}
 
 
 def _user_messages(msg: Msg) -> list[dict[str, Any]]:
@@ -125,18 +148,26 @@ def _image_part(block: ImageBlock) -> dict[str, Any]:
     return {"type": "image_url", "image_url": {"url": data_url(block.media_type, block.data)}}
 
 
-def chat_params(request: Request, model_id: str, provider: str) -> dict[str, Any]:
+def is_openai_api(base_url: str) -> bool:
+    """Whether requests go to OpenAI's own API. Decided by the URL actually used, not
+    by the provider's name: `openai-chat:` with OPENAI_BASE_URL set talks to vLLM,
+    Ollama or a gateway."""
+    return (urlsplit(str(base_url)).hostname or "").lower() == "api.openai.com"
+
+
+def chat_params(request: Request, model_id: str, provider: str, base_url: str) -> dict[str, Any]:
     """Keyword arguments for `client.chat.completions.create`. OpenAI's own API wants
     `max_completion_tokens` (its reasoning models reject `max_tokens`); compatible
     servers know `max_tokens`. `prompt_cache_key` goes only to OpenAI: other servers
     may reject fields they do not know."""
+    openai_api = is_openai_api(base_url)
     params: dict[str, Any] = {
         "model": model_id,
-        "messages": chat_messages(request.system, request.messages),
+        "messages": chat_messages(request.system, request.messages, provider),
         "stream": True,
         "stream_options": {"include_usage": True},
     }
-    if provider == "openai-chat":
+    if openai_api:
         params["max_completion_tokens"] = request.max_tokens
     else:
         params["max_tokens"] = request.max_tokens
@@ -154,7 +185,7 @@ def chat_params(request: Request, model_id: str, provider: str) -> dict[str, Any
         ]
     if request.temperature is not None:
         params["temperature"] = request.temperature
-    if request.cache_key and provider == "openai-chat":
+    if request.cache_key and openai_api:
         params["extra_body"] = {"prompt_cache_key": request.cache_key}
     return params
 
@@ -183,8 +214,11 @@ class ChatAccumulator:
     open_calls: dict[int, _Call] = field(default_factory=dict)
     finish_reason: str | None = None
     usage: Any = None
+    reasoning_field: str | None = None
+    chunks: int = 0
 
     def feed(self, chunk: Any) -> list[StreamEvent]:
+        self.chunks += 1
         self.id = self.id or sdk_field(chunk, "id")
         self.model = self.model or sdk_field(chunk, "model")
         usage = sdk_field(chunk, "usage")
@@ -202,8 +236,9 @@ class ChatAccumulator:
 
     def _delta(self, delta: Any) -> list[StreamEvent]:
         events: list[StreamEvent] = []
-        reasoning = _reasoning_text(delta)
+        source, reasoning = _reasoning_text(delta)
         if reasoning:
+            self.reasoning_field = self.reasoning_field or source
             self.thinking.append(reasoning)
             events.append(ThinkingChunk(reasoning))
         for name in ("content", "refusal"):
@@ -248,7 +283,10 @@ class ChatAccumulator:
             )
         content: list[Block] = []
         if self.thinking:
-            content.append(ThinkingBlock("".join(self.thinking), provider=self.provider))
+            # The field is kept so the reasoning goes back under the name it came in.
+            data = {"reasoning_field": self.reasoning_field or REASONING_FIELDS[0]}
+            thinking = "".join(self.thinking)
+            content.append(ThinkingBlock(thinking, provider=self.provider, provider_data=data))
         if self.text:
             content.append(TextBlock("".join(self.text)))
         content.extend(_tool_use(call) for call in self.calls)
@@ -264,14 +302,14 @@ class ChatAccumulator:
         )
 
 
-def _reasoning_text(delta: Any) -> str:
-    """Reasoning from `reasoning_content` or `reasoning`, never both: servers that fill
-    one of them also mirror it in `reasoning_details`, which is not read at all."""
-    for name in ("reasoning_content", "reasoning"):
+def _reasoning_text(delta: Any) -> tuple[str, str]:
+    """(field, reasoning) from `reasoning_content` or `reasoning`, never both: servers
+    that fill one of them also mirror it in `reasoning_details`, which is not read."""
+    for name in REASONING_FIELDS:
         value = sdk_field(delta, name)
         if isinstance(value, str) and value:
-            return value
-    return ""
+            return name, value
+    return "", ""
 
 
 def _tool_use(call: _Call) -> ToolUseBlock:
@@ -314,7 +352,7 @@ class OpenAIChatModel(OpenAIModelBase):
 
     async def stream(self, request: Request) -> AsyncIterator[StreamEvent]:
         client = self.client()
-        params = chat_params(request, self.model_id, self.provider)
+        params = chat_params(request, self.model_id, self.provider, str(client.base_url))
         try:
             sdk_stream = await client.chat.completions.create(**params)
         except Exception as exc:
@@ -334,4 +372,8 @@ class OpenAIChatModel(OpenAIModelBase):
             raise error from exc
         finally:
             await sdk_stream.close()
+        if acc.chunks == 0:
+            error = self.not_an_event_stream(sdk_stream, client)
+            if error is not None:
+                raise error
         yield Completed(acc.message(self.name))

@@ -23,6 +23,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from friday.models.base import RETRYABLE_KINDS, ModelError, kind_for_status, parse_retry_after
+from friday.models.wire import base_url_hint, not_an_event_stream, one_line
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -56,21 +57,6 @@ def responses_stop_reason(status: str, incomplete_reason: str | None, has_calls:
 
 def data_url(media_type: str, data: str) -> str:
     return f"data:{media_type};base64,{data}"
-
-
-def field(obj: Any, name: str, default: Any = None) -> Any:
-    """An attribute of an SDK object or a key of a dict. Servers add fields the SDK
-    does not declare (reasoning_content, prompt_cache_hit_tokens); the SDK keeps them
-    as attributes, and some paths hand us plain dicts, so read both ways."""
-    if obj is None:
-        return default
-    if isinstance(obj, dict):
-        return obj.get(name, default)
-    value = getattr(obj, name, None)
-    if value is None:
-        extra = getattr(obj, "model_extra", None) or {}
-        value = extra.get(name)
-    return default if value is None else value
 
 
 def tool_arguments_json(raw_arguments: str | None, arguments: dict[str, Any]) -> str:
@@ -145,6 +131,17 @@ class OpenAIModelBase:
         """`exc` as a ModelError, or None when it is not an SDK or transport failure
         (a bug, which should surface as itself)."""
         return to_model_error(exc, self, streaming=streaming)
+
+    def not_an_event_stream(self, sdk_stream: Any, client: AsyncOpenAI) -> ModelError | None:
+        """The error for a stream that ended with no event, when the answer was not an
+        event stream at all (see `friday.models.wire.not_an_event_stream`)."""
+        return not_an_event_stream(
+            sdk_stream.response,
+            provider=self.provider,
+            base_url=client.base_url,
+            hint=base_url_hint(self.provider, self.base_url, "OPENAI_BASE_URL"),
+            model=self.name,
+        )
 
 
 def default_key_env(provider: str) -> str:
@@ -231,11 +228,6 @@ def error_detail(body: Any, fallback: str) -> tuple[str | None, str]:
     code_text = str(code) if code is not None else None
     detail = f"{code_text}: {message}" if code_text else str(message)
     return code_text, one_line(detail)
-
-
-def one_line(text: str, limit: int = 300) -> str:
-    flat = " ".join(str(text).split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def _status_error(exc: Any, model: OpenAIModelBase) -> ModelError:

@@ -3,7 +3,8 @@ conversation is sent every turn.
 
 Reasoning survives between turns only as encrypted reasoning items, which the API
 returns when asked (`include: ["reasoning.encrypted_content"]`) and which are replayed
-from `ThinkingBlock.provider_data`.
+from `ThinkingBlock.provider_data`; the request body is built in
+`friday.models.openai_responses_request`.
 
 The stream is read as raw events, not through the SDK's `.stream()` helper, whose
 final-response accessor raises on `response.incomplete`, a normal end here. It is
@@ -22,11 +23,9 @@ from typing import Any
 
 from friday.messages import (
     Block,
-    ImageBlock,
     Msg,
     TextBlock,
     ThinkingBlock,
-    ToolResultBlock,
     ToolUseBlock,
     Usage,
 )
@@ -41,140 +40,9 @@ from friday.models.base import (
     ToolCallBegan,
     parse_tool_arguments,
 )
-from friday.models.openai_common import (
-    OpenAIModelBase,
-    data_url,
-    responses_stop_reason,
-    stream_error,
-    tool_arguments_json,
-)
-from friday.models.openai_common import (
-    field as sdk_field,
-)
-
-# -- request ------------------------------------------------------------------------------
-
-
-def responses_input(messages: tuple[Msg, ...], provider: str) -> list[dict[str, Any]]:
-    """Friday's conversation as Responses input items."""
-    items: list[dict[str, Any]] = []
-    for msg in messages:
-        if msg.role == "assistant":
-            items.extend(_assistant_items(msg, provider))
-        else:
-            items.extend(_user_items(msg))
-    return items
-
-
-def _assistant_items(msg: Msg, provider: str) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    for block in msg.content:
-        if isinstance(block, TextBlock) and block.text:
-            items.append(
-                {
-                    "type": "message",
-                    "role": "assistant",
-                    "content": [{"type": "output_text", "text": block.text}],
-                }
-            )
-        elif isinstance(block, ToolUseBlock):
-            items.append(
-                {
-                    "type": "function_call",
-                    "call_id": block.id,
-                    "name": block.name,
-                    "arguments": tool_arguments_json(block.raw_arguments, block.input),
-                }
-            )
-        elif isinstance(block, ThinkingBlock):
-            items.extend(_reasoning_item(block, provider))
-    return items
-
-
-def _reasoning_item(block: ThinkingBlock, provider: str) -> list[dict[str, Any]]:
-    """A reasoning item to replay, if this block can be replayed: produced by this
-    provider and carrying encrypted content. With `store: False` an item id alone
-    refers to nothing on the server and the request would fail."""
-    data = block.provider_data or {}
-    if block.provider != provider or not data.get("id") or not data.get("encrypted_content"):
-        return []
-    return [
-        {
-            "type": "reasoning",
-            "id": data["id"],
-            "encrypted_content": data["encrypted_content"],
-            "summary": list(data.get("summary") or []),
-        }
-    ]
-
-
-def _user_items(msg: Msg) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    parts: list[dict[str, Any]] = []
-    for block in msg.content:
-        if isinstance(block, ToolResultBlock):
-            items.append(_tool_output(block))
-        elif isinstance(block, TextBlock):
-            parts.append({"type": "input_text", "text": block.text})
-        elif isinstance(block, ImageBlock):
-            parts.append(_image_part(block))
-    if parts:
-        items.append({"type": "message", "role": "user", "content": parts})
-    return items
-
-
-def _tool_output(block: ToolResultBlock) -> dict[str, Any]:
-    """A tool result; a plain string unless the tool returned images too."""
-    prefix = "Error: " if block.is_error else ""
-    output: Any = prefix + block.text
-    if not isinstance(block.content, str) and any(isinstance(b, ImageBlock) for b in block.content):
-        output = [
-            _image_part(b) if isinstance(b, ImageBlock) else {"type": "input_text", "text": b.text}
-            for b in block.content
-        ]
-        if prefix:
-            output.insert(0, {"type": "input_text", "text": prefix.strip()})
-    return {"type": "function_call_output", "call_id": block.tool_use_id, "output": output}
-
-
-def _image_part(block: ImageBlock) -> dict[str, Any]:
-    url = data_url(block.media_type, block.data)
-    return {"type": "input_image", "image_url": url, "detail": "auto"}
-
-
-def responses_params(request: Request, model_id: str, provider: str) -> dict[str, Any]:
-    """The request body for `/responses`. `provider` picks which reasoning items can
-    be replayed."""
-    params: dict[str, Any] = {
-        "model": model_id,
-        "input": responses_input(request.messages, provider),
-        "stream": True,
-        "store": False,
-        "max_output_tokens": request.max_tokens,
-    }
-    if request.system:
-        params["instructions"] = request.system
-    if request.tools:
-        params["tools"] = [
-            {
-                "type": "function",
-                "name": t.name,
-                "description": t.description,
-                "parameters": t.parameters,
-                "strict": False,
-            }
-            for t in request.tools
-        ]
-    if request.temperature is not None:
-        params["temperature"] = request.temperature
-    if request.thinking is not None:
-        effort = request.thinking.get("effort", "medium")
-        params["reasoning"] = {"effort": effort, "summary": "auto"}
-        params["include"] = ["reasoning.encrypted_content"]
-    if request.cache_key:
-        params["prompt_cache_key"] = request.cache_key
-    return params
-
+from friday.models.openai_common import OpenAIModelBase, responses_stop_reason, stream_error
+from friday.models.openai_responses_request import responses_params
+from friday.models.wire import sdk_field
 
 # -- response -----------------------------------------------------------------------------
 
@@ -206,8 +74,10 @@ class ResponsesAccumulator:
     calls: int = 0
     response: Any = None
     status: str | None = None
+    events: int = 0
 
     def feed(self, event: Any) -> list[StreamEvent]:
+        self.events += 1
         handler = _HANDLERS.get(sdk_field(event, "type", ""))
         return handler(self, event) if handler else []
 
@@ -453,23 +323,12 @@ class OpenAIResponsesModel(OpenAIModelBase):
     """A model behind `/responses` (default provider "openai")."""
 
     default_provider = "openai"
+    # Whether to ask reasoning models for summaries; off for good once refused.
+    summaries = True
 
     async def stream(self, request: Request) -> AsyncIterator[StreamEvent]:
         client = self.client()
-        params = responses_params(request, self.model_id, self.provider)
-        try:
-            sdk_stream = await client.post(
-                "/responses",
-                body=params,
-                cast_to=object,
-                stream=True,
-                stream_cls=_event_stream_class(),
-            )
-        except Exception as exc:
-            error = self.model_error(exc, streaming=False)
-            if error is None or error is exc:
-                raise
-            raise error from exc
+        sdk_stream = await self._open(client, request)
         acc = ResponsesAccumulator(self.provider, self.name)
         try:
             async for event in sdk_stream:
@@ -484,7 +343,47 @@ class OpenAIResponsesModel(OpenAIModelBase):
             raise error from exc
         finally:
             await sdk_stream.close()
+        if acc.events == 0:
+            error = self.not_an_event_stream(sdk_stream, client)
+            if error is not None:
+                raise error
         yield Completed(acc.message())
+
+    async def _open(self, client: Any, request: Request) -> Any:
+        """The event stream for `request`. OpenAI refuses reasoning summaries to an
+        organization that is not verified, with a 400 on every request; the request
+        then goes once more without them, and so do this model's later ones (the
+        encrypted reasoning still carries over, only nothing is shown of it)."""
+        params = responses_params(request, self.model_id, self.provider, summaries=self.summaries)
+        try:
+            return await self._post(client, params)
+        except ModelError as error:
+            if not (self.summaries and "reasoning" in params and _summaries_refused(error)):
+                raise
+        self.summaries = False
+        params = responses_params(request, self.model_id, self.provider, summaries=False)
+        return await self._post(client, params)
+
+    async def _post(self, client: Any, params: dict[str, Any]) -> Any:
+        try:
+            return await client.post(
+                "/responses",
+                body=params,
+                cast_to=object,
+                stream=True,
+                stream_cls=_event_stream_class(),
+            )
+        except Exception as exc:
+            error = self.model_error(exc, streaming=False)
+            if error is None or error is exc:
+                raise
+            raise error from exc
+
+
+def _summaries_refused(error: ModelError) -> bool:
+    """Whether a 400 names `reasoning.summary` as the parameter it refused."""
+    body = getattr(error.__cause__, "body", None)
+    return error.status == 400 and sdk_field(body, "param") == "reasoning.summary"
 
 
 def _event_stream_class() -> Any:
