@@ -62,6 +62,18 @@ def friday(workdir: Path, *args: str, stdin: bytes | None = b"", env=None, timeo
     )
 
 
+def wait_for_handler(pid: int, sig: signal.Signals, timeout: float = 30) -> None:
+    """Wait until the process catches `sig` (Linux: SigCgt in /proc/PID/status), so a
+    test's signal is not sent while the interpreter is still starting."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("SigCgt:") and int(line.split()[1], 16) >> (sig - 1) & 1:
+                return
+        time.sleep(0.02)
+    raise AssertionError(f"process {pid} never installed a {sig.name} handler")
+
+
 def one_line_error(proc) -> str:
     err = proc.stderr.decode()
     assert err.count("\n") == 1, err
@@ -493,7 +505,7 @@ def test_signal_before_the_run_starts_still_prints_a_result(workdir: Path):
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         cwd=workdir, env=clean_env(workdir),
     )  # fmt: skip
-    time.sleep(1.5)
+    wait_for_handler(proc.pid, signal.SIGTERM)
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 143
@@ -553,7 +565,8 @@ def test_text_mode_prints_no_partial_answer_on_interrupt(workdir: Path):
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         cwd=workdir, env=clean_env(workdir),
     )  # fmt: skip
-    time.sleep(2)
+    wait_for_handler(proc.pid, signal.SIGTERM)  # installed with friday's SIGINT handler
+    time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130 and out == b""

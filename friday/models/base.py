@@ -100,7 +100,8 @@ class ModelError(Exception):
     """A classified model failure.
 
     kind: auth | permission | bad_request | not_found | rate_limit | overloaded |
-    server | connection | timeout | stream_cut | conflict | empty_response | config
+    server | connection | timeout | stream_cut | conflict | empty_response | config |
+    bad_response (a 200 that is not the protocol's stream: a wrong base URL, a proxy page)
     """
 
     def __init__(
