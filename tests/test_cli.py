@@ -592,3 +592,14 @@ def test_a_typo_in_a_script_is_refused_at_load(workdir: Path):
     proc = friday(workdir, "-p", "x", "--model", script(workdir, [{"txt": "hi"}]))
     assert proc.returncode == 2
     assert "turn 1: unknown key 'txt' (did you mean 'text'?)" in one_line_error(proc)
+
+
+def test_a_page_that_is_not_an_event_stream_is_a_config_error(workdir: Path):
+    page = {"raw_body": "<html>proxy login</html>", "content_type": "text/html"}
+    with FakeLLM([page] * 4) as srv:
+        env = clean_env(workdir, OPENAI_API_KEY="k", OPENAI_BASE_URL=srv.openai_base_url)
+        proc = friday(workdir, "-p", "hi", "--model", "openai-chat:gpt-4o", env=env)
+        assert len(srv.requests) == 1  # not retried
+    assert proc.returncode == 2
+    err = one_line_error(proc)
+    assert "text/html" in err and "OPENAI_BASE_URL" in err
