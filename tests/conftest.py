@@ -19,3 +19,15 @@ def need_shared(sub: str) -> Path:
     if not path.is_dir():
         pytest.skip(f"needs the {path} folder (../shared/{sub} beside the checkout)")
     return path
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    """A project folder with fast retries, and a clean home with no user config."""
+    (tmp_path / "home").mkdir()
+    proj = tmp_path / "proj"
+    (proj / ".friday").mkdir(parents=True)
+    (proj / ".friday" / "config.toml").write_text(
+        "[retry]\nmax_attempts = 2\nbase_delay = 0.01\nmax_delay = 0.02\n"
+    )
+    return proj

@@ -22,18 +22,6 @@ RESULT_KEYS = {
 }  # fmt: skip
 
 
-@pytest.fixture
-def workdir(tmp_path: Path) -> Path:
-    """A project folder with fast retries, and a clean home with no user config."""
-    (tmp_path / "home").mkdir()
-    proj = tmp_path / "proj"
-    (proj / ".friday").mkdir(parents=True)
-    (proj / ".friday" / "config.toml").write_text(
-        "[retry]\nmax_attempts = 2\nbase_delay = 0.01\nmax_delay = 0.02\n"
-    )
-    return proj
-
-
 def clean_env(workdir: Path, **extra: str) -> dict[str, str]:
     env = {
         k: v

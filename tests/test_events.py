@@ -57,7 +57,7 @@ SAMPLES: list[Event] = [
         estimated_input_tokens=5120,
     ),
     ev.ThinkingDelta(seq=3, **STAMP, text="check the config "),
-    ev.ToolCallDelta(seq=3, **STAMP, index=0, call_id="toolu_1", name="grep", fragment="{\"pat"),
+    ev.ToolCallDelta(seq=3, **STAMP, index=0, call_id="toolu_1", name="grep", fragment='{"pat'),
     ev.TextDelta(seq=4, **STAMP, text="I'll run the tests."),
     ev.ModelRetried(
         seq=5,
