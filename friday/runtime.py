@@ -17,7 +17,10 @@ from friday.tools.base import ToolRegistry
 
 def default_tools() -> ToolRegistry:
     """The tools the agent gets by default."""
-    return ToolRegistry()
+    from friday.tools.files import FILE_TOOLS
+    from friday.tools.search import SEARCH_TOOLS
+
+    return ToolRegistry([*FILE_TOOLS, *SEARCH_TOOLS])
 
 
 def price(message: Msg) -> float | None:
@@ -59,10 +62,13 @@ def build_agent(
         thinking=thinking,
         permission_mode=settings.permission_mode,
     )
+    from friday.tools.files import FileState
+
     return Agent(
         RetryingModel(models, policy),
         tools if tools is not None else default_tools(),
         config,
         middleware=middleware,
         cost=price,
+        file_state=FileState(),
     )

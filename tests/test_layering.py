@@ -21,6 +21,8 @@ CORE = [
     "friday.models.openai_chat",
     "friday.models.openai_responses",
     "friday.tools.base",
+    "friday.tools.files",
+    "friday.tools.search",
     "friday.middleware",
     "friday.config",
     "friday.prompt",
