@@ -63,6 +63,8 @@ class Settings:
     retry: RetryConfig = field(default_factory=RetryConfig)
     providers: dict[str, ProviderConfig] = field(default_factory=dict)
     permission_mode: str = "default"
+    # A re-read of unchanged lines the model already saw answers "unchanged since step N".
+    dedupe_reads: bool = True
     # The config files that were read, lowest precedence first.
     sources: tuple[str, ...] = ()
 
@@ -82,6 +84,21 @@ class ValueType:
     expected: str
     check: Callable[[Any], Any]
     parse: Callable[[str], Any] = str
+
+
+def _check_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise _Invalid
+
+
+def _parse_bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise _Invalid
 
 
 def _is_int(value: Any) -> bool:
@@ -175,6 +192,7 @@ KIND = ValueType("one of " + ", ".join(PROVIDER_KINDS), _check_kind)
 URL = ValueType("an http:// or https:// URL", _check_url)
 ENV_NAME = ValueType("an environment variable name", _check_env_name)
 HEADERS = ValueType("a table of strings", _check_headers)
+BOOL = ValueType("true or false", _check_bool, _parse_bool)
 
 
 @dataclass(frozen=True)
@@ -203,6 +221,7 @@ SCHEMA: dict[str, Key | dict[str, Key] | TableOf] = {
     "thinking_budget": Key(THINKING_BUDGET),
     "append_system_prompt": Key(TEXT),
     "permission_mode": Key(NAME),
+    "dedupe_reads": Key(BOOL, env="FRIDAY_DEDUPE_READS"),
     "retry": {
         "max_attempts": Key(POSITIVE_INT),
         "base_delay": Key(NON_NEGATIVE_NUMBER),

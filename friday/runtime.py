@@ -70,5 +70,5 @@ def build_agent(
         config,
         middleware=middleware,
         cost=price,
-        file_state=FileState(),
+        file_state=FileState(dedupe_reads=settings.dedupe_reads),
     )

@@ -65,3 +65,14 @@ def test_writes_outside_the_workspace_are_refused_without_a_gate(workdir: Path, 
     out = results(run(workdir, turns))
     assert out[0]["is_error"] and out[0]["content"].startswith("[outside_workspace]")
     assert not target.exists()
+
+
+def test_build_agent_gives_one_file_state_per_session_as_configured(workdir: Path):
+    from friday.config import Settings
+    from friday.runtime import build_agent
+
+    model = script(workdir, [{"text": "x"}])
+    on = build_agent(Settings(model=model), workdir, {})
+    off = build_agent(Settings(model=model, dedupe_reads=False), workdir, {})
+    assert on.file_state is not off.file_state
+    assert (on.file_state.dedupe_reads, off.file_state.dedupe_reads) == (True, False)

@@ -366,3 +366,15 @@ def test_project_file_above_cwd_is_shown_absolute(home: Path, repo: Path) -> Non
     with pytest.raises(ConfigError) as err:
         load_settings(sub, env_for(home))
     assert str(err.value) == f"{path}: max_turns must be a positive integer, got 0"
+
+
+def test_dedupe_reads_from_file_and_env(home: Path, repo: Path) -> None:
+    assert load_settings(repo, env_for(home)).dedupe_reads is True
+    project_file(repo, "dedupe_reads = false\n")
+    assert load_settings(repo, env_for(home)).dedupe_reads is False
+    env = {**env_for(home), "FRIDAY_DEDUPE_READS": "yes"}
+    assert load_settings(repo, env).dedupe_reads is True
+    project_file(repo, 'dedupe_reads = "no"\n')
+    with pytest.raises(ConfigError) as err:
+        load_settings(repo, env_for(home))
+    assert str(err.value) == '.friday/config.toml: dedupe_reads must be true or false, got "no"'
