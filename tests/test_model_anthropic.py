@@ -5,9 +5,6 @@ request it sends, scripted faults (429, 529, 500, cut streams, in-stream errors)
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +14,6 @@ from friday.messages import ImageBlock, Msg, TextBlock, ThinkingBlock, ToolResul
 from friday.models.anthropic import AnthropicModel
 from friday.models.base import (
     Completed,
-    ModelError,
     Request,
     TextChunk,
     ThinkingChunk,
@@ -25,7 +21,16 @@ from friday.models.base import (
     ToolCallBegan,
     ToolSpec,
 )
-from tests.conftest import RECORDED, REPO, need_shared
+from tests.conftest import RECORDED, need_shared
+from tests.model_helpers import (
+    READ_TOOL,
+    closed_port,
+    collect,
+    fail,
+    hello,
+    modules_loaded_by,
+    recorded,
+)
 from tools.fakellm import FakeLLM
 
 RECORDED_STREAMS = sorted(p.stem for p in RECORDED.glob("anthropic_*.sse")) or [
@@ -35,11 +40,6 @@ RECORDED_ERRORS = sorted(
     p.name.removesuffix(".error.json") for p in RECORDED.glob("anthropic_*.error.json")
 ) or ["(recorded-streams missing)"]
 EPHEMERAL = {"type": "ephemeral"}
-READ_TOOL = ToolSpec(
-    "read_file",
-    "Read a file from the workspace.",
-    {"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]},
-)
 SHELL_TOOL = ToolSpec(
     "shell",
     "Run a shell command.",
@@ -47,32 +47,8 @@ SHELL_TOOL = ToolSpec(
 )
 
 
-def hello(**kw: Any) -> Request:
-    return Request(system="You are Friday.", messages=(Msg.user("hello"),), **kw)
-
-
 def claude(srv: FakeLLM, model_id: str = "claude-test-model", **kw: Any) -> AnthropicModel:
     return AnthropicModel(model_id, api_key="test-key", base_url=srv.base_url, **kw)
-
-
-async def collect(model: AnthropicModel, request: Request) -> list[Any]:
-    """Every event of one stream; the client is closed on the loop that opened it."""
-    try:
-        return [event async for event in model.stream(request)]
-    finally:
-        await model.aclose()
-
-
-async def fail(model: AnthropicModel, request: Request) -> tuple[ModelError, list[Any]]:
-    """The ModelError a stream raises, and what it yielded before."""
-    seen: list[Any] = []
-    try:
-        with pytest.raises(ModelError) as info:
-            async for event in model.stream(request):
-                seen.append(event)
-    finally:
-        await model.aclose()
-    return info.value, seen
 
 
 def write_sse(path: Path, events: list[dict[str, Any]]) -> str:
@@ -133,9 +109,8 @@ def test_recorded_files_are_all_found() -> None:
 
 @pytest.mark.parametrize("name", RECORDED_STREAMS)
 async def test_recorded_stream(name: str) -> None:
-    folder = need_shared("recorded-streams")
-    expected = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))["expected"]
-    with FakeLLM([{"raw_sse": str(folder / f"{name}.sse")}]) as srv:
+    expected, turn = recorded(name)
+    with FakeLLM([turn]) as srv:
         events = await collect(claude(srv), hello())
     assert srv.requests[0].path == "/v1/messages"
     assert [type(e) for e in events].count(Completed) == 1
@@ -767,9 +742,7 @@ async def test_timeout() -> None:
 
 
 async def test_connection_refused() -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = closed_port()
     model = AnthropicModel("claude-x", api_key="test-key", base_url=f"http://127.0.0.1:{port}")
     error, _ = await fail(model, hello())
     assert (error.kind, error.retryable) == ("connection", True)
@@ -827,7 +800,4 @@ def test_importing_and_constructing_does_not_import_the_sdk() -> None:
         "assert m.name == 'anthropic:claude-x', m.name\n"
         "print(sorted(n for n in ('anthropic', 'httpx2', 'httpx') if n in sys.modules))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
-    )
-    assert out.stdout.strip() == "[]"
+    assert modules_loaded_by(code) == "[]"

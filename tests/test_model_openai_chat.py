@@ -5,9 +5,6 @@ request it sends, errors, cut streams."""
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,16 +13,23 @@ import pytest
 from friday.messages import ImageBlock, Msg, TextBlock, ThinkingBlock, ToolResultBlock, ToolUseBlock
 from friday.models.base import (
     Completed,
-    ModelError,
     Request,
     TextChunk,
     ThinkingChunk,
     ToolCallArgs,
     ToolCallBegan,
-    ToolSpec,
 )
 from friday.models.openai_chat import OpenAIChatModel, chat_params
-from tests.conftest import RECORDED, REPO, need_shared
+from tests.conftest import RECORDED, need_shared
+from tests.model_helpers import (
+    READ_TOOL,
+    closed_port,
+    collect,
+    fail,
+    hello,
+    modules_loaded_by,
+    recorded,
+)
 from tools.fakellm import FakeLLM
 
 RECORDED_NAMES = sorted(
@@ -33,36 +37,6 @@ RECORDED_NAMES = sorted(
     for pattern in ("openai_chat_*.sse", "deepseek_*.sse", "openrouter_*.sse")
     for p in RECORDED.glob(pattern)
 ) or ["(recorded-streams missing)"]
-
-READ_TOOL = ToolSpec(
-    "read_file",
-    "Read a file from the workspace.",
-    {"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]},
-)
-
-
-def hello(**kw: Any) -> Request:
-    return Request(system="You are Friday.", messages=(Msg.user("hello"),), **kw)
-
-
-async def collect(model: OpenAIChatModel, request: Request) -> list[Any]:
-    """Every event of one stream; the client is closed on the loop that opened it."""
-    try:
-        return [event async for event in model.stream(request)]
-    finally:
-        await model.aclose()
-
-
-async def fail(model: OpenAIChatModel, request: Request) -> tuple[ModelError, list[Any]]:
-    """The ModelError a stream raises, and what it yielded before."""
-    seen: list[Any] = []
-    try:
-        with pytest.raises(ModelError) as info:
-            async for event in model.stream(request):
-                seen.append(event)
-    finally:
-        await model.aclose()
-    return info.value, seen
 
 
 def chat_model(srv: FakeLLM, model_id: str = "gpt-4o", **kw: Any) -> OpenAIChatModel:
@@ -101,9 +75,8 @@ def chunk(delta: dict[str, Any] | None, finish: str | None = None, **extra: Any)
 
 @pytest.mark.parametrize("name", RECORDED_NAMES)
 async def test_recorded_stream(name: str) -> None:
-    folder = need_shared("recorded-streams")
-    expected = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))["expected"]
-    with FakeLLM([{"raw_sse": str(folder / f"{name}.sse")}]) as srv:
+    expected, turn = recorded(name)
+    with FakeLLM([turn]) as srv:
         model = chat_model(srv, provider="openai-chat" if name.startswith("openai") else "compat")
         if "error" in expected:
             error, seen = await fail(model, hello())
@@ -704,9 +677,7 @@ async def test_event_stream_without_any_event_is_cut(tmp_path: Path) -> None:
 
 
 async def test_connection_refused() -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = closed_port()
     model = OpenAIChatModel("gpt-4o", api_key="test-key", base_url=f"http://127.0.0.1:{port}/v1")
     error, _ = await fail(model, hello())
     assert error.kind == "connection"
@@ -767,7 +738,4 @@ def test_importing_and_constructing_does_not_import_the_sdk() -> None:
         "assert m.name == 'openai-chat:gpt-4o' and r.name == 'openai:gpt-5', (m.name, r.name)\n"
         "print(sorted(n for n in ('openai', 'httpx2', 'anthropic') if n in sys.modules))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
-    )
-    assert out.stdout.strip() == "[]"
+    assert modules_loaded_by(code) == "[]"

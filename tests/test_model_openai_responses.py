@@ -13,52 +13,27 @@ import pytest
 from friday.messages import ImageBlock, Msg, TextBlock, ThinkingBlock, ToolResultBlock, ToolUseBlock
 from friday.models.base import (
     Completed,
-    ModelError,
     Request,
     TextChunk,
     ThinkingChunk,
     ToolCallArgs,
     ToolCallBegan,
-    ToolSpec,
 )
 from friday.models.openai_responses import OpenAIResponsesModel
 from friday.models.openai_responses_request import responses_params
 from tests.conftest import RECORDED, need_shared
+from tests.model_helpers import (
+    READ_TOOL,
+    collect,
+    fail,
+    hello,
+    recorded,
+)
 from tools.fakellm import FakeLLM
 
 RECORDED_NAMES = sorted(p.stem for p in RECORDED.glob("openai_responses_*.sse")) or [
     "(recorded-streams missing)"
 ]
-
-READ_TOOL = ToolSpec(
-    "read_file",
-    "Read a file from the workspace.",
-    {"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]},
-)
-
-
-def hello(**kw: Any) -> Request:
-    return Request(system="You are Friday.", messages=(Msg.user("hello"),), **kw)
-
-
-async def collect(model: OpenAIResponsesModel, request: Request) -> list[Any]:
-    """Every event of one stream; the client is closed on the loop that opened it."""
-    try:
-        return [event async for event in model.stream(request)]
-    finally:
-        await model.aclose()
-
-
-async def fail(model: OpenAIResponsesModel, request: Request) -> tuple[ModelError, list[Any]]:
-    """The ModelError a stream raises, and what it yielded before."""
-    seen: list[Any] = []
-    try:
-        with pytest.raises(ModelError) as info:
-            async for event in model.stream(request):
-                seen.append(event)
-    finally:
-        await model.aclose()
-    return info.value, seen
 
 
 def responses_model(srv: FakeLLM, model_id: str = "gpt-5", **kw: Any) -> OpenAIResponsesModel:
@@ -93,9 +68,8 @@ def response(status: str, output: list[dict[str, Any]], **extra: Any) -> dict[st
 
 @pytest.mark.parametrize("name", RECORDED_NAMES)
 async def test_recorded_stream(name: str) -> None:
-    folder = need_shared("recorded-streams")
-    expected = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))["expected"]
-    with FakeLLM([{"raw_sse": str(folder / f"{name}.sse")}]) as srv:
+    expected, turn = recorded(name)
+    with FakeLLM([turn]) as srv:
         events = await collect(responses_model(srv, "gpt-4o"), hello())
     assert srv.requests[0].path == "/v1/responses"
     assert [type(e) for e in events].count(Completed) == 1
