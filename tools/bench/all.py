@@ -6,20 +6,31 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from tools.bench import oneshot, request_size, startup, turn_overhead
+from tools.bench import (
+    edit_latency,
+    oneshot,
+    read_cache,
+    request_size,
+    search,
+    startup,
+    turn_overhead,
+)
 
 BENCHMARKS: list[Callable[[list[str] | None], int]] = [
     startup.main,
     oneshot.main,
     request_size.main,
     turn_overhead.main,
+    read_cache.main,
+    edit_latency.main,
+    search.main,  # builds a 50,000-file tree first (about 20 s)
 ]
 
 
 def main(argv: list[str] | None = None) -> int:
     argparse.ArgumentParser(
         prog="python -m tools.bench.all",
-        description="startup, oneshot, request_size and turn_overhead with their defaults",
+        description="every benchmark in tools/bench with its defaults",
     ).parse_args(argv)
     status = 0
     for number, bench in enumerate(BENCHMARKS):
