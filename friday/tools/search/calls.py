@@ -10,6 +10,7 @@ Refusals begin with a code in brackets: [bad_argument], [bad_pattern], [bad_glob
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -217,9 +218,32 @@ async def grep_call(
     elif output_mode == "count":
         text = output.counts(hits.files, head_limit or FILES_LIMIT, head_limit)
     else:
-        text = output.content(hits.files, q.context, head_limit)
+        hidden = sensitive_files(ctx, q.workspace, hits.files)
+        text = output.content(hits.files, q.context, head_limit, hidden)
     ctx.meta["truncated"] = ctx.meta["truncated"] or output.MORE in text
     return text + stopped_note(hits)
+
+
+def sensitive_files(ctx: ToolContext, workspace: str, files: Iterable[str]) -> set[str]:
+    """The matched files whose lines grep must not print: those read_file would refuse
+    as sensitive (the same patterns, including a policy's, on the path as found and with
+    symlinks resolved). A search is a read."""
+    from pathlib import Path
+
+    from friday.tools.files.paths import SENSITIVE_PATTERNS, sensitive_match
+
+    state = ctx.file_state
+    patterns = (
+        *(getattr(state, "sensitive_patterns", None) or SENSITIVE_PATTERNS),
+        *(getattr(ctx, "sensitive_patterns", None) or ()),
+    )
+    hidden = set()
+    for rel in files:
+        literal = Path(workspace, rel)
+        real = Path(os.path.realpath(literal))
+        if sensitive_match(literal, patterns) or sensitive_match(real, patterns):
+            hidden.add(rel)
+    return hidden
 
 
 def _grep_query(

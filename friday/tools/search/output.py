@@ -106,12 +106,12 @@ def counts(files: dict[str, int], limit: int, head_limit: int | None) -> str:
     )
 
 
-def _lines(files: dict[str, Any], context: int) -> Iterator[tuple[str, int]]:
+def _lines(files: dict[str, Any], context: int, hidden: set[str]) -> Iterator[tuple[str, int]]:
     first = True
     for path in sorted(files):
         rows = files[path]
         name = shown(path)
-        if may_hold_secrets(path):
+        if path in hidden or may_hold_secrets(path):
             if context and not first:
                 yield "--", 0
             note = f"[{plural(rows.matches, 'matching line')} not shown: the file may hold secrets]"
@@ -127,9 +127,12 @@ def _lines(files: dict[str, Any], context: int) -> Iterator[tuple[str, int]]:
             previous, first = number, False
 
 
-def content(files: dict[str, Any], context: int, head_limit: int | None) -> str:
-    """`files`: path -> `engine.Rows`."""
+def content(
+    files: dict[str, Any], context: int, head_limit: int | None, hidden: set[str] | None = None
+) -> str:
+    """`files`: path -> `engine.Rows`; the lines of `hidden` files are not shown."""
     total = sum(rows.count for rows in files.values())
     kind = "line" if context else "matching line"
     summary = f"{plural(total, kind)} in {plural(len(files), 'file')} in all"
-    return render(_lines(files, context), total, "lines", head_limit or None, head_limit, summary)
+    lines = _lines(files, context, hidden or set())
+    return render(lines, total, "lines", head_limit or None, head_limit, summary)
