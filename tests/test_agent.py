@@ -524,3 +524,17 @@ async def test_streamed_tool_call_deltas_carry_id_and_name():
     deltas = [e for e in events if isinstance(e, ToolCallDelta)]
     assert [(d.index, d.call_id, d.name) for d in deltas] == [(0, "c1", "echo")] * 2
     assert "".join(d.fragment for d in deltas) == '{"text": "x"}'
+
+
+async def test_an_interrupt_before_the_loop_starts_ends_the_run_cleanly():
+    agent, model = make_agent([{"text": "never"}, {"text": "second"}])
+    gen = agent.run("go")
+    first = asyncio.ensure_future(gen.__anext__())
+    await asyncio.sleep(0)  # the run's task exists but has not started yet
+    assert agent.interrupt("SIGINT")
+    events = [await first] + [ev async for ev in gen]
+    assert [type(e) for e in events] == [AgentInterrupted, TurnFinished]
+    assert events[-1].stop_reason == "interrupted" and model.requests == []
+    assert [e.result for e in await collect(agent, "again") if isinstance(e, TurnFinished)] == [
+        "never"
+    ]
