@@ -25,6 +25,8 @@ SENSITIVE_PATTERNS: tuple[str, ...] = (
     "*.key",
     "*.p12",
     "*.pfx",
+    "*.keystore",
+    "*.jks",
     "id_rsa*",
     "id_dsa*",
     "id_ecdsa*",

@@ -1,5 +1,5 @@
 """Turning `Hits` into the text the model reads: stable order, caps with a marker that
-says how much was left out, and no file contents from files that may hold secrets.
+says how much was left out, and no lines from the files `calls.sensitive_files` hides.
 
 Order: grep's file list and glob newest first (what was just edited is usually what
 matters), ties by path; grep's lines and counts by path, then line number. Only what is
@@ -9,7 +9,6 @@ shown gets formatted, so a huge result costs little more than a small one.
 from __future__ import annotations
 
 import heapq
-import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -18,17 +17,6 @@ from friday.tools.search.engine import display, mtimes_of
 MAX_CHARS = 20_000
 MORE = "\n[... "  # starts the line saying how much was left out
 NARROW = "narrow the search with path, glob or type, or a more specific pattern"
-
-# Names whose lines grep does not print (counts and file names still show). A search is
-# a read: these go through read_file and its permission gate instead.
-_SECRET = re.compile(
-    r"\.env(\.(?!example$|sample$|template$|dist$)[^/]*)?|\.netrc|\.pgpass"
-    r"|.*\.(pem|key|p12|pfx|keystore|jks)|id_(rsa|dsa|ecdsa|ed25519)(_sk)?"
-)
-
-
-def may_hold_secrets(rel: str) -> bool:
-    return _SECRET.fullmatch(rel.rsplit("/", 1)[-1]) is not None
 
 
 def shown(path: str) -> str:
@@ -111,7 +99,7 @@ def _lines(files: dict[str, Any], context: int, hidden: set[str]) -> Iterator[tu
     for path in sorted(files):
         rows = files[path]
         name = shown(path)
-        if path in hidden or may_hold_secrets(path):
+        if path in hidden:
             if context and not first:
                 yield "--", 0
             note = f"[{plural(rows.matches, 'matching line')} not shown: the file may hold secrets]"
