@@ -37,14 +37,16 @@ def git_info(cwd: Path) -> GitInfo | None:
     """Branch and short status through gitpython; None outside a repository or when git
     is not installed. Outside a repository gitpython is not even imported (it costs
     start-up time)."""
-    if not any((folder / ".git").exists() for folder in (cwd.resolve(), *cwd.resolve().parents)):
+    here = cwd.resolve()
+    root = next((f for f in (here, *here.parents) if (f / ".git").exists()), None)
+    if root is None:
         return None
     try:
         import git  # gitpython, imported only when a prompt is built
     except ImportError:
         return None
     try:
-        repo = git.Repo(cwd, search_parent_directories=True)
+        repo = git.Repo(root)  # found above: no second search up the tree
     except (git.InvalidGitRepositoryError, git.NoSuchPathError, git.GitCommandNotFound):
         return None
     try:
@@ -55,7 +57,7 @@ def git_info(cwd: Path) -> GitInfo | None:
         status = repo.git.status("--porcelain", "--untracked-files=normal").splitlines()
     except git.GitCommandError:
         status = []
-    return GitInfo(Path(repo.working_tree_dir or cwd), branch, status)
+    return GitInfo(Path(repo.working_tree_dir or root), branch, status)
 
 
 def project_instructions(cwd: Path, root: Path | None) -> list[tuple[Path, str]]:
