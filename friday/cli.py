@@ -21,16 +21,7 @@ import argparse
 import sys
 
 from friday import __version__
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_MAX_TURNS = 3
-EXIT_BUDGET = 4
-EXIT_RETRYABLE = 75
-EXIT_SIGINT = 130
-EXIT_SIGPIPE = 141
-EXIT_SIGTERM = 143
+from friday.exit_codes import EXIT_USAGE
 
 EPILOG = """\
 models are named provider:model, e.g. anthropic:claude-sonnet-4-5 (Messages API),

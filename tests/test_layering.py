@@ -78,3 +78,10 @@ def test_version_path_needs_nothing_beyond_argparse():
     )
     out = subprocess.run([sys.executable, "-S", "-c", probe], capture_output=True, check=True)
     assert out.stdout.decode().splitlines() == ["friday 0.1.0", "[]"]
+
+
+def test_front_ends_do_not_import_the_cli():
+    """Imports point one way: cli sits above ui, so ui never imports friday.cli."""
+    probe = "import sys, friday.ui.headless\nprint('friday.cli' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, check=True)
+    assert out.stdout.decode().strip() == "False"

@@ -15,17 +15,6 @@ import uuid
 from pathlib import Path
 from typing import IO, Any
 
-from friday.cli import (
-    EXIT_BUDGET,
-    EXIT_FAILED,
-    EXIT_MAX_TURNS,
-    EXIT_OK,
-    EXIT_RETRYABLE,
-    EXIT_SIGINT,
-    EXIT_SIGPIPE,
-    EXIT_SIGTERM,
-    EXIT_USAGE,
-)
 from friday.events import (
     ErrorOccurred,
     Event,
@@ -35,6 +24,17 @@ from friday.events import (
     ToolFinished,
     ToolStarted,
     TurnFinished,
+)
+from friday.exit_codes import (
+    EXIT_BUDGET,
+    EXIT_FAILED,
+    EXIT_MAX_TURNS,
+    EXIT_OK,
+    EXIT_RETRYABLE,
+    EXIT_SIGINT,
+    EXIT_SIGPIPE,
+    EXIT_SIGTERM,
+    EXIT_USAGE,
 )
 from friday.messages import Usage
 from friday.models.base import RETRYABLE_KINDS
