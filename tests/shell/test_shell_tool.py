@@ -51,6 +51,7 @@ def test_schema_and_description(shell: Shell):
         ({"command": "true", "timeout": "9"}, "timeout must be integer, got str"),
         ({"command": "true", "cwd": "/"}, "unknown argument(s): cwd"),
         ({"command": "x" * 200_000}, "write the script to a file with write_file"),
+        ({"command": "echo \ud800"}, "command contains a lone UTF-16 surrogate"),
     ],
 )
 async def test_bad_arguments_are_refused_with_what_to_do(shell: Shell, args, message):

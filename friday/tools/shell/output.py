@@ -14,6 +14,8 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
+from friday.tools.shell.session import text_of
+
 MAX_CHARS = 30_000
 HEAD_CHARS = 8_000
 TAIL_CHARS = 20_000
@@ -134,7 +136,7 @@ class OutputCapture:
         cut = f"{cut_lines:,} lines ({cut_chars:,} characters) cut"
         if self.path is None:
             return f"[... {cut}; the full output could not be saved: {self.file_error} ...]"
-        where = f"full output: {self.path}"
+        where = f"full output: {text_of(self.path)}"
         if self.file_error:
             where += f" (incomplete: {self.file_error})"
         hint = f"read it with read_file, offset={head_lines + 1} for the part cut"

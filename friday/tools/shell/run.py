@@ -21,11 +21,12 @@ import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from friday.tools.base import ToolContext, ToolError, ToolOutput
 from friday.tools.shell import process
 from friday.tools.shell.output import OutputCapture
-from friday.tools.shell.session import ShellSession
+from friday.tools.shell.session import ShellSession, text_of
 from friday.tools.shell.tool import DEFAULT_TIMEOUT, MAX_TIMEOUT
 
 # After bash exits or is killed: how long to wait for the last output to arrive.
@@ -41,6 +42,7 @@ ENV_OVERRIDES = {
     "CLICOLOR": "0",
     "TERM": "dumb",
     "GIT_TERMINAL_PROMPT": "0",
+    "PYTHONUNBUFFERED": "1",  # python scripts stream their output like everything else
     # No one can type into an editor here: `git commit` without -m, `git rebase -i`
     # end at once instead of waiting out the timeout.
     "GIT_EDITOR": "true",
@@ -58,7 +60,14 @@ def check_args(command: str, timeout: int | None) -> int:
             "command contains a NUL character, which cannot be passed to bash: remove it "
             "(print one with printf '\\0' if the output needs it)."
         )
-    if len(command.encode("utf-8", "surrogatepass")) > MAX_COMMAND_BYTES:
+    try:
+        size = len(os.fsencode(command))
+    except UnicodeEncodeError:
+        raise ToolError(
+            "command contains a lone UTF-16 surrogate (such as \\ud800), which is not text "
+            "and cannot be passed to bash: remove it (write raw bytes with printf '\\xNN')."
+        ) from None
+    if size > MAX_COMMAND_BYTES:
         raise ToolError(
             f"command is too long to pass to bash (over {MAX_COMMAND_BYTES // 1024} KiB): "
             "write the script to a file with write_file and run `bash FILE`."
@@ -112,23 +121,36 @@ async def run_bash(
             "the file and search tools still work without it."
         )
     cwd, notes = session.start_dir()
-    fd, cwd_file = tempfile.mkstemp(prefix="friday-cwd-")
-    os.close(fd)
-    os.unlink(cwd_file)  # it exists only once the EXIT trap has written it
+    # The record lives in a folder only this user can enter: in a shared /tmp, another
+    # user who learnt the name could create the file first and choose the next cwd.
+    record_dir = tempfile.mkdtemp(prefix="friday-cwd-")
+    cwd_file = os.path.join(record_dir, "cwd")  # exists once the EXIT trap has written it
     try:
         try:
             proc = process.spawn(bash, wrap(command, cwd_file), str(cwd), shell_env())
         except OSError as exc:
-            raise ToolError(f"could not start bash in {cwd}: {exc.strerror or exc}.") from None
+            raise ToolError(_spawn_failed(session, cwd, exc)) from None
         job = Job(session, ctx, proc, limit, cwd_file, notes)
         return await job.execute()
     finally:
-        _unlink(cwd_file)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(cwd_file)
+        with contextlib.suppress(OSError):
+            os.rmdir(record_dir)
 
 
-def _unlink(path: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(path)
+def _spawn_failed(session: ShellSession, cwd: Path, exc: OSError) -> str:
+    """The error for a bash that could not start. When the shell's directory is the
+    cause (it cannot be entered any more), the session goes back to the root: left
+    there, every later call would fail the same way and the model could not cd out."""
+    why = exc.strerror or str(exc)
+    if cwd == session.root:
+        return f"could not start bash in {text_of(cwd)}: {why}."
+    session.cwd = session.root
+    return (
+        f"could not start bash in {text_of(cwd)}: {why}; the shell is back in the workspace "
+        f"root {text_of(session.root)}: cd to where the command should run and try again."
+    )
 
 
 @dataclass
@@ -263,6 +285,11 @@ class Job:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(timeout=DRAIN_S)
         if self.proc.stdout is not None:
+            # The reader may still be registered (the pump was cancelled, its cleanup has
+            # not run yet): unregister before closing, or a new descriptor given the same
+            # number (another task's pipe or socket) would meet a stale registration.
+            with contextlib.suppress(ValueError, OSError):
+                asyncio.get_running_loop().remove_reader(self.proc.stdout.fileno())
             self.proc.stdout.close()
         self.duration = time.monotonic() - self.started
         self.capture.finish()
@@ -281,7 +308,7 @@ class Job:
             interrupted=o.interrupted,
             truncated=self.capture.spilled,
             output_file=str(self.capture.path) if self.capture.path else None,
-            cwd=str(self.session.cwd),
+            cwd=text_of(self.session.cwd),
             background_stopped=o.background_stopped,
         )
         if o.interrupted:

@@ -23,6 +23,13 @@ def default_output_dir(env: Mapping[str, str], session_id: str) -> Path:
     return Path(cache) / "friday" / "outputs" / _safe_name(session_id or "session")
 
 
+def text_of(path: Path | str) -> str:
+    """A path as text for the model and the UI: bytes that are not UTF-8 (kept by Python
+    as lone surrogates) become U+FFFD, since a surrogate cannot be encoded into the
+    request or the event log and would break the session, not just this call."""
+    return os.fsencode(path).decode("utf-8", "replace")
+
+
 def _safe_name(text: str) -> str:
     """A single path component: no separators, no leading dots (`..` cannot climb)."""
     name = re.sub(r"[^A-Za-z0-9._-]", "_", text).lstrip(".")
@@ -57,8 +64,8 @@ class ShellSession:
         notes: list[str] = []
         if not self.cwd.is_dir():
             notes.append(
-                f"[the shell's directory {self.cwd} no longer exists; this command ran in "
-                f"the workspace root {self.root}]"
+                f"[the shell's directory {text_of(self.cwd)} no longer exists; this command "
+                f"ran in the workspace root {text_of(self.root)}]"
             )
             self.cwd = self.root
         return self.cwd, notes
@@ -69,8 +76,8 @@ class ShellSession:
     def shown(self, path: Path) -> str:
         """A directory as the model reads it: relative inside the workspace, else absolute."""
         if self.inside(path):
-            return str(path.relative_to(self.root)) or "."
-        return str(path)
+            return text_of(path.relative_to(self.root)) or "."
+        return text_of(path)
 
     def settle(self, reported: str | None) -> list[str]:
         """Take the directory the shell ended in (`pwd -P` from its EXIT trap; None when
@@ -83,12 +90,13 @@ class ShellSession:
             else:
                 notes.append(
                     "[the shell ended in a directory that no longer exists; the next command "
-                    f"runs in the workspace root {self.root}]"
+                    f"runs in the workspace root {text_of(self.root)}]"
                 )
                 self.cwd = self.root
         if not self.inside(self.cwd):
             notes.append(
-                f"[the shell is now in {self.cwd}, outside the workspace {self.root}; later "
+                f"[the shell is now in {text_of(self.cwd)}, outside the workspace "
+                f"{text_of(self.root)}; later "
                 "commands run there until you cd back]"
             )
         return notes
