@@ -32,6 +32,8 @@ SENSITIVE_PATTERNS: tuple[str, ...] = (
     "id_ecdsa*",
     "id_ed25519*",
     ".netrc",
+    ".npmrc",
+    ".pypirc",
     ".pgpass",
     ".git-credentials",
     ".git/config",
@@ -41,6 +43,13 @@ SENSITIVE_PATTERNS: tuple[str, ...] = (
     "~/.config/gcloud/**",
     "~/.kube/config",
     "~/.docker/config.json",
+    "~/.config/gh/hosts.yml",
+    "ssh_host_*key",
+    "/root/.ssh/**",
+    "/etc/shadow",
+    "/etc/gshadow",
+    "/etc/sudoers",
+    "/proc/*/environ",
 )
 
 

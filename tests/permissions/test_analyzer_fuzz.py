@@ -1,0 +1,118 @@
+"""Random input never raises out of the analyzer: every string gets a Verdict."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from friday.permissions.shell import analyze_shell
+from friday.permissions.verdict import ShellContext, Verdict
+
+CTX = ShellContext(cwd="/work/proj", root="/work/proj", home="/home/u")
+TOKENS = [
+    "ls", "rm", "-rf", "/", "~", "$(", ")", "`", "${", "}", "{", "'", '"', "\\", "|", "&", ";",
+    "&&", "||", "\n", "<", ">", ">>", "<<", "EOF", "<(", ">(", "$'", "$x", "*", "?", "[", "]",
+    "(", "=", "X=1", "bash", "-c", "find", "-exec", "\\;", "+", "xargs", "env", "sudo", "git",
+    "-c", "sed", "s/a/b/e", "awk", "{print}", "eval", ".env", "if", "then", "fi", "for", "in",
+    "do", "done", "while", "case", "esac", "!", "#", " ", "\t", "$((", "))", "@P", ":",
+]  # fmt: skip
+SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _check(command: str) -> None:
+    verdict = analyze_shell(command, CTX)
+    assert isinstance(verdict, Verdict)
+    assert verdict.decision in ("allow", "ask", "deny")
+    for reason in verdict.reasons:
+        if reason.span is not None:
+            assert 0 <= reason.span[0] <= reason.span[1] <= len(command)
+        if reason.sub is not None:
+            assert 0 <= reason.sub < len(verdict.subcommands)
+
+
+@SETTINGS
+@given(st.text(max_size=200))
+def test_random_text_never_raises(command):
+    _check(command)
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(TOKENS), max_size=25).map("".join))
+def test_shell_like_tokens_never_raise(command):
+    _check(command)
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(TOKENS), max_size=25).map(" ".join))
+def test_spaced_tokens_never_raise(command):
+    _check(command)
+
+
+def test_internal_error_becomes_parse_error_ask(monkeypatch):
+    from friday.permissions.shell import analyze
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(analyze, "run", boom)
+    verdict = analyze_shell("ls", CTX)
+    assert verdict.decision == "ask"
+    assert [r.code for r in verdict.reasons] == ["PARSE_ERROR"]
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(TOKENS), max_size=25).map(" ".join))
+def test_no_internal_errors_behind_the_safety_net(command):
+    """The catch-all in analyze_shell is a net, not a crutch: the analysis itself handles
+    every input that bashlex parses."""
+    from friday.permissions.shell.analyze import run
+    from friday.permissions.specs import load_specs
+
+    assert run(command, CTX, load_specs()).decision in ("allow", "ask", "deny")
+
+
+def test_a_parse_that_never_ends_is_stopped():
+    """bashlex loops forever on some inputs; the watchdog turns that into an ask."""
+    verdict = analyze_shell("'${~'~", CTX)
+    assert verdict.decision == "ask"
+    assert [r.code for r in verdict.reasons] == ["LIMIT"]
+
+
+def test_watchdog_interrupts_only_the_slow_call():
+    import time
+
+    from friday.permissions.shell.watchdog import WATCHDOG, ParseTimeout
+
+    with WATCHDOG.limit(5):
+        pass  # a finished call is never interrupted later
+    time.sleep(0.05)
+    try:
+        with WATCHDOG.limit(0.05):
+            while True:
+                time.sleep(0.001)
+    except ParseTimeout:
+        pass
+    assert analyze_shell("ls", CTX).decision == "allow"
+
+
+def test_a_deadline_passing_as_the_parse_ends_never_escapes_the_with():
+    """The watchdog's exception is raised inside `with WATCHDOG.limit()` or not at all:
+    never later, in code that does not expect a BaseException."""
+    import time
+
+    from friday.permissions.shell.watchdog import WATCHDOG, ParseTimeout
+
+    leaked = 0
+    for i in range(200):
+        try:
+            try:
+                with WATCHDOG.limit(0.0002 * (i % 5)):
+                    end = time.monotonic() + 0.0002 * (i % 7)
+                    while time.monotonic() < end:
+                        pass
+            except ParseTimeout:
+                pass
+            sum(range(5000))  # bytecodes where a stray pending exception would surface
+        except ParseTimeout:
+            leaked += 1
+    assert leaked == 0
