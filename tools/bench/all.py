@@ -7,11 +7,13 @@ import sys
 from collections.abc import Callable
 
 from tools.bench import (
+    analyzer,
     edit_latency,
     oneshot,
     read_cache,
     request_size,
     search,
+    shell_overhead,
     startup,
     turn_overhead,
 )
@@ -23,6 +25,8 @@ BENCHMARKS: list[Callable[[list[str] | None], int]] = [
     turn_overhead.main,
     read_cache.main,
     edit_latency.main,
+    analyzer.main,
+    shell_overhead.main,
     search.main,  # builds a 50,000-file tree first (about 20 s)
 ]
 
