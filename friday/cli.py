@@ -33,6 +33,10 @@ exit codes: 0 success, 1 run failed, 2 usage or configuration error, 3 --max-tur
 reached, 4 budget exceeded, 75 gave up on a retryable error, 130 SIGINT, 141 stdout
 closed by its reader, 143 SIGTERM.
 
+commands:
+  friday permissions check -- COMMAND   how the permission policy judges COMMAND
+  friday permissions trust [DIR]        trust DIR's .friday/policy.toml as it is now
+
 examples:
   friday -p "explain the failing test"
   git diff | friday -p "write the commit message"
@@ -102,6 +106,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--max-budget-usd", type=_positive_float, help="stop once the run has cost this much"
     )
+    p.add_argument(
+        "--permission-mode",
+        choices=("default", "accept-edits", "plan", "bypass"),
+        help="default: read-only commands and workspace edits run, the rest asks; "
+        "accept-edits: file-writing commands inside the workspace run too; plan: nothing "
+        "that writes or runs; bypass: everything runs except what the policy denies",
+    )
+    p.add_argument(
+        "--policy",
+        metavar="PRESET|FILE",
+        help="the permission preset (default, strict, trusted) or a policy file",
+    )
+    p.add_argument(
+        "--allow",
+        action="append",
+        default=[],
+        metavar="RULE",
+        help="allow commands matching RULE, the words of a command with * wildcards "
+        "(e.g. 'npm run test', 'git push *'), or tool:NAME (repeatable)",
+    )
+    p.add_argument(
+        "--deny",
+        action="append",
+        default=[],
+        metavar="RULE",
+        help="deny commands matching RULE (same form as --allow; repeatable)",
+    )
     p.add_argument("-C", "--cwd", help="work in this directory instead of the current one")
     p.add_argument("--append-system-prompt", help="text added to the end of the system prompt")
     p.add_argument("--verbose", action="store_true", help="show progress on stderr")
@@ -110,6 +141,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["permissions"]:
+        from friday.ui.permissions_cmd import main as permissions_main
+
+        return permissions_main(argv[1:])
     args = build_parser().parse_args(argv)
     if not args.print and sys.stdin.isatty() and args.prompt is None:
         print(

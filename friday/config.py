@@ -62,7 +62,10 @@ class Settings:
     append_system_prompt: str | None = None
     retry: RetryConfig = field(default_factory=RetryConfig)
     providers: dict[str, ProviderConfig] = field(default_factory=dict)
-    permission_mode: str = "default"
+    # None: the preset's mode (plan for strict, else default).
+    permission_mode: str | None = None
+    # A preset in policies/ (default, strict, trusted) or a path to a policy file.
+    permission_policy: str = "default"
     # A re-read of unchanged lines the model already saw answers "unchanged since step N".
     dedupe_reads: bool = True
     # The config files that were read, lowest precedence first.
@@ -155,6 +158,15 @@ def _parse_names(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
+PERMISSION_MODES = ("default", "accept-edits", "plan", "bypass")
+
+
+def _check_mode(value: Any) -> str:
+    if value in PERMISSION_MODES:
+        return value
+    raise _Invalid
+
+
 def _check_kind(value: Any) -> str:
     if value in PROVIDER_KINDS:
         return value
@@ -188,6 +200,7 @@ NAMES = ValueType("a list of model names", _check_names, _parse_names)
 THINKING_BUDGET = ValueType(
     "a non-negative integer (0 turns thinking off)", _check_thinking_budget, int
 )
+MODE = ValueType("one of " + ", ".join(PERMISSION_MODES), _check_mode)
 KIND = ValueType("one of " + ", ".join(PROVIDER_KINDS), _check_kind)
 URL = ValueType("an http:// or https:// URL", _check_url)
 ENV_NAME = ValueType("an environment variable name", _check_env_name)
@@ -220,7 +233,8 @@ SCHEMA: dict[str, Key | dict[str, Key] | TableOf] = {
     "max_tokens": Key(POSITIVE_INT),
     "thinking_budget": Key(THINKING_BUDGET),
     "append_system_prompt": Key(TEXT),
-    "permission_mode": Key(NAME),
+    "permission_mode": Key(MODE, env="FRIDAY_PERMISSION_MODE"),
+    "permission_policy": Key(NAME, env="FRIDAY_PERMISSION_POLICY"),
     "dedupe_reads": Key(BOOL, env="FRIDAY_DEDUPE_READS"),
     "retry": {
         "max_attempts": Key(POSITIVE_INT),
@@ -302,17 +316,33 @@ def load_settings(
     for path in _config_files(cwd, env):
         shown = _display_path(path, cwd)
         layer = _validate(_read_toml(path, shown), SCHEMA, "", shown)
-        if "providers" in layer and (user is None or not _same_file(path, user)):
-            raise ConfigError(
-                f"{shown}: [providers] may only be set in your user config "
-                f"({user or '~/.config/friday/config.toml'}), not in a project file, which "
-                "could send your API keys to a server of its choosing"
-            )
+        if user is None or not _same_file(path, user):
+            _refuse_user_only(layer, shown, user)
         merged = _merge(merged, layer)
         sources.append(str(path))
     merged = _merge(merged, _env_layer(env))
     merged = _merge(merged, _flag_layer(flags or {}))
     return _build(merged, tuple(sources))
+
+
+# Keys a project file may not set: a cloned repository must not be able to send the
+# user's API keys elsewhere, or to loosen the permission boundary it runs inside.
+USER_ONLY = {
+    "providers": "could send your API keys to a server of its choosing",
+    "permission_mode": "could turn off the approval questions for its own commands",
+    "permission_policy": "could choose a policy that allows its own commands",
+}
+
+
+def _refuse_user_only(layer: dict[str, Any], shown: str, user: Path | None) -> None:
+    for key, why in USER_ONLY.items():
+        if key in layer:
+            name = "[providers]" if key == "providers" else key
+            raise ConfigError(
+                f"{shown}: {name} may only be set in your user config "
+                f"({user or '~/.config/friday/config.toml'}), not in a project file, which "
+                f"{why}"
+            )
 
 
 def _config_files(cwd: Path, env: Mapping[str, str]) -> list[Path]:

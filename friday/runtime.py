@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from friday.agent import Agent, AgentConfig
 from friday.config import Settings
@@ -15,12 +16,17 @@ from friday.models.retry import RetryingModel, RetryPolicy
 from friday.tools.base import ToolRegistry
 
 
-def default_tools() -> ToolRegistry:
-    """The tools the agent gets by default."""
+def default_tools(shell: Any = None) -> ToolRegistry:
+    """The tools the agent gets by default; `bash` when a shell session is given."""
     from friday.tools.files import FILE_TOOLS
     from friday.tools.search import SEARCH_TOOLS
 
-    return ToolRegistry([*FILE_TOOLS, *SEARCH_TOOLS])
+    tools = [*FILE_TOOLS, *SEARCH_TOOLS]
+    if shell is not None:
+        from friday.tools.shell import make_shell_tool
+
+        tools.append(make_shell_tool(shell))
+    return ToolRegistry(tools)
 
 
 def price(message: Msg) -> float | None:
@@ -42,8 +48,13 @@ def build_agent(
     fallbacks: Sequence[str] = (),
     tools: ToolRegistry | None = None,
     middleware: Sequence[Middleware] = (),
+    approver: Any = None,
+    allow: Sequence[str] = (),
+    deny: Sequence[str] = (),
 ) -> Agent:
-    """Raises `ConfigError` (one line, says what to do) when a model cannot be set up."""
+    """Raises `ConfigError` (one line, says what to do) when a model or the permission
+    policy cannot be set up. `approver` answers permission questions (the front end's);
+    None: no one can answer, so every question is a refusal."""
     from friday.models.registry import default_model, resolve_model
     from friday.prompt import build_system_prompt
 
@@ -60,15 +71,68 @@ def build_agent(
         max_budget_usd=settings.max_budget_usd,
         max_tokens=settings.max_tokens,
         thinking=thinking,
-        permission_mode=settings.permission_mode,
     )
     from friday.tools.files import FileState
+    from friday.tools.shell import ShellSession, default_output_dir
 
+    shell = ShellSession(cwd, default_output_dir(env, config.session_id))
+    registry = tools if tools is not None else default_tools(shell)
+    gate = permission_gate(settings, cwd, env, registry, shell, approver, allow, deny)
+    config.permission_mode = gate.policy.mode
     return Agent(
         RetryingModel(models, policy),
-        tools if tools is not None else default_tools(),
+        registry,
         config,
-        middleware=middleware,
+        middleware=[gate, *middleware],
         cost=price,
         file_state=FileState(dedupe_reads=settings.dedupe_reads),
+    )
+
+
+def permission_gate(
+    settings: Settings,
+    cwd: Path,
+    env: Mapping[str, str],
+    tools: ToolRegistry,
+    shell: Any,
+    approver: Any,
+    allow: Sequence[str] = (),
+    deny: Sequence[str] = (),
+) -> Any:
+    """The gate every tool call passes, with the policy from the preset, the user's and
+    the project's policy files and the flags. A bad policy file is a `ConfigError`."""
+    from friday.config import ConfigError
+    from friday.permissions.gate import NoApprover, PermissionGate
+    from friday.permissions.policy import load_policy
+    from friday.permissions.presets import split_policy_choice
+    from friday.permissions.rules import PolicyError
+    from friday.permissions.trust import TrustStore
+
+    preset, policy_file = split_policy_choice(settings.permission_policy, cwd)
+    try:
+        policy = load_policy(
+            cwd,
+            env,
+            preset=preset,
+            mode=settings.permission_mode,
+            allow=allow,
+            deny=deny,
+            policy_file=policy_file,
+            trust=TrustStore.from_env(env),
+        )
+    except PolicyError as exc:
+        raise ConfigError(str(exc)) from None
+
+    def writes(name: str) -> bool:
+        tool = tools.get(name)
+        return tool is None or not tool.read_only
+
+    home = env.get("HOME") or str(Path.home())
+    return PermissionGate(
+        policy=policy,
+        approver=approver if approver is not None else NoApprover(),
+        root=cwd,
+        home=home,
+        shell_cwd=lambda: shell.cwd,
+        writes=writes,
     )

@@ -41,7 +41,7 @@ class ToolRunner:
         self.file_state = file_state
         self.stopped = stopped  # True once the run was interrupted
         self.results: dict[str, ToolResultBlock] = {}
-        self.contexts: list[ToolContext] = []
+        self.contexts: dict[str, ToolContext] = {}
 
     def parallel(self, calls: Sequence[ToolUseBlock]) -> bool:
         return len(calls) > 1 and all(
@@ -60,18 +60,23 @@ class ToolRunner:
 
     def close(self, calls: Sequence[ToolUseBlock], text: str) -> list[ToolResultBlock]:
         """The results in call order; calls that never finished get `text` as an error
-        result, reported as finished too, so every consumer sees each call closed."""
+        result, reported as finished too, so every consumer sees each call closed. What a
+        stopped tool produced before it stopped (`ctx.meta["partial_output"]`) is kept."""
         out = []
         for call in calls:
             result = self.results.get(call.id)
             if result is None:
-                result = ToolResultBlock(call.id, text, is_error=True)
-                self.emit(ToolFinished, call_id=call.id, name=call.name, result=result)
+                ctx = self.contexts.get(call.id)
+                meta = ctx.meta if ctx is not None else {}
+                partial = meta.get("partial_output")
+                body = f"{text}\n\nOutput before it stopped:\n{partial}" if partial else text
+                result = ToolResultBlock(call.id, body, is_error=True)
+                self.emit(ToolFinished, call_id=call.id, name=call.name, result=result, meta=meta)
             out.append(result)
         return out
 
     def cancel(self) -> None:
-        for ctx in self.contexts:
+        for ctx in self.contexts.values():
             ctx.cancelled.set()
 
     async def _one(self, call: ToolUseBlock) -> None:
@@ -85,7 +90,7 @@ class ToolRunner:
             step=self.step,
             file_state=self.file_state,
         )
-        self.contexts.append(ctx)
+        self.contexts[call.id] = ctx
         result = None
         for mw in self.middleware:
             result = await mw.before_tool(call, ctx)

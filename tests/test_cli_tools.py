@@ -27,8 +27,8 @@ def results(lines: list[dict]) -> list[dict]:
 
 def test_init_lists_the_default_tools(workdir: Path):
     lines = run(workdir, [{"text": "hi"}])
-    assert lines[0]["tools"] == ["edit_file", "glob", "grep", "multi_edit", "read_file",
-                                 "write_file"]  # fmt: skip
+    assert lines[0]["tools"] == ["bash", "edit_file", "glob", "grep", "multi_edit",
+                                 "read_file", "write_file"]  # fmt: skip
 
 
 def test_read_edit_reread_through_the_command(workdir: Path):
@@ -55,7 +55,7 @@ def test_read_edit_reread_through_the_command(workdir: Path):
     assert lines[-1]["result"] == "Fixed the sign."
 
 
-def test_writes_outside_the_workspace_are_refused_without_a_gate(workdir: Path, tmp_path):
+def test_writes_outside_the_workspace_are_refused_without_a_terminal(workdir: Path, tmp_path):
     target = tmp_path / "outside.txt"
     turns = [
         {"tool_calls": [{"name": "write_file",
@@ -63,7 +63,8 @@ def test_writes_outside_the_workspace_are_refused_without_a_gate(workdir: Path, 
         {"text": "ok"},
     ]  # fmt: skip
     out = results(run(workdir, turns))
-    assert out[0]["is_error"] and out[0]["content"].startswith("[outside_workspace]")
+    assert out[0]["is_error"] and out[0]["content"].startswith("[permission_denied]")
+    assert "outside the workspace" in out[0]["content"] and "no terminal" in out[0]["content"]
     assert not target.exists()
 
 

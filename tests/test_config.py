@@ -58,7 +58,8 @@ def test_defaults_without_files(home: Path, repo: Path) -> None:
     assert settings == Settings()
     assert settings.max_tokens == 16000
     assert settings.retry == RetryConfig(max_attempts=4, base_delay=1.0, max_delay=30.0)
-    assert settings.permission_mode == "default"
+    assert settings.permission_mode is None  # the preset decides
+    assert settings.permission_policy == "default"
     assert settings.sources == ()
 
 
@@ -249,6 +250,35 @@ def test_a_project_file_cannot_redirect_credentials(home: Path, repo: Path, tabl
         load_settings(repo, env_for(home))
     assert "[providers] may only be set in your user config" in str(err.value)
     assert str(err.value).startswith(".friday/config.toml: ")
+
+
+@pytest.mark.parametrize("line", ['permission_mode = "bypass"', 'permission_policy = "trusted"'])
+def test_a_project_file_cannot_loosen_its_own_permissions(
+    home: Path, repo: Path, line: str
+) -> None:
+    project_file(repo, line + "\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings(repo, env_for(home))
+    key = line.split()[0]
+    assert f"{key} may only be set in your user config" in str(err.value)
+
+
+def test_permission_settings_from_user_file_env_and_flags(home: Path, repo: Path) -> None:
+    user_file(home, 'permission_mode = "plan"\npermission_policy = "strict"\n')
+    assert load_settings(repo, env_for(home)).permission_mode == "plan"
+    env = env_for(home, FRIDAY_PERMISSION_MODE="accept-edits")
+    assert load_settings(repo, env).permission_mode == "accept-edits"
+    flags = {"permission_mode": "bypass", "permission_policy": "trusted"}
+    got = load_settings(repo, env, flags)
+    assert (got.permission_mode, got.permission_policy) == ("bypass", "trusted")
+
+
+def test_an_unknown_permission_mode_is_refused(home: Path, repo: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_settings(repo, env_for(home, FRIDAY_PERMISSION_MODE="yolo"))
+    assert "FRIDAY_PERMISSION_MODE must be one of default, accept-edits, plan, bypass" in str(
+        err.value
+    )
 
 
 def test_unknown_nested_key_suggests(home: Path, repo: Path) -> None:

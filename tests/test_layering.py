@@ -23,6 +23,12 @@ CORE = [
     "friday.tools.base",
     "friday.tools.files",
     "friday.tools.search",
+    "friday.tools.shell",
+    "friday.permissions",
+    "friday.permissions.verdict",
+    "friday.permissions.policy",
+    "friday.permissions.shell",
+    "friday.permissions.gate",
     "friday.middleware",
     "friday.config",
     "friday.prompt",
@@ -53,6 +59,17 @@ def test_version_path_imports_only_the_cli():
     )
     assert not loaded & (UI | HEAVY)
     assert not loaded & {"asyncio"}
+
+
+def test_judging_a_command_loads_bashlex_but_no_ui():
+    code = (
+        "from friday.permissions import analyze\n"
+        "from friday.permissions.verdict import ShellContext\n"
+        "assert analyze('ls', ShellContext('/tmp', '/tmp', '/root')).decision == 'allow'"
+    )
+    loaded = loaded_after(code)
+    assert "bashlex" in loaded
+    assert not loaded & UI
 
 
 def test_headless_runner_imports_no_ui_toolkit():

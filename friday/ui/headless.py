@@ -320,7 +320,7 @@ def run_headless(
     try:
         cwd = _workdir(args.cwd)
         task = compose_task(args.prompt, _stdin_text(stdin, args.prompt, out))
-        agent = _build(args, cwd, env)
+        agent = _build(args, cwd, env, stderr)
     except UsageError as exc:
         return fail(str(exc), EXIT_USAGE)
     except (_Signalled, KeyboardInterrupt):
@@ -366,7 +366,7 @@ def _workdir(path: str | None) -> Path:
     return cwd.resolve()
 
 
-def _build(args: argparse.Namespace, cwd: Path, env: dict[str, str]) -> Any:
+def _build(args: argparse.Namespace, cwd: Path, env: dict[str, str], stderr: IO[str]) -> Any:
     from friday.config import ConfigError, load_settings
     from friday.runtime import build_agent
 
@@ -374,13 +374,57 @@ def _build(args: argparse.Namespace, cwd: Path, env: dict[str, str]) -> Any:
         "max_turns": args.max_turns,
         "max_budget_usd": args.max_budget_usd,
         "append_system_prompt": args.append_system_prompt,
+        "permission_mode": args.permission_mode,
+        "permission_policy": args.policy,
     }
     fallbacks = [m.strip() for f in args.fallback_model for m in f.split(",") if m.strip()]
+    holder: list[Any] = []
+    approver = _approver(stderr, lambda: holder and holder[0].interrupt("user"))
     try:
         settings = load_settings(cwd, env, flags)
-        return build_agent(settings, cwd, env, model=args.model, fallbacks=fallbacks)
+        agent = build_agent(
+            settings,
+            cwd,
+            env,
+            model=args.model,
+            fallbacks=fallbacks,
+            approver=approver,
+            allow=args.allow,
+            deny=args.deny,
+        )
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
+    holder.append(agent)
+    return agent
+
+
+def _approver(stderr: IO[str], interrupt: Any) -> Any:
+    """A question on the terminal when the user is at one (stderr is a terminal and the
+    process has a controlling terminal); None otherwise: questions become refusals."""
+    if not _isatty(stderr):
+        return None
+    from friday.ui.approve_tty import TerminalApprover, open_terminal
+
+    terminal = open_terminal()
+    return TerminalApprover(terminal, interrupt) if terminal is not None else None
+
+
+async def _check_trust(agent: Any, out: Output) -> None:
+    """A project policy that loosens rules counts only once the user trusts it: ask
+    when someone can answer, else say that its allow rules are ignored."""
+    from friday.permissions.gate import PermissionGate
+
+    gate = next((m for m in agent.middleware if isinstance(m, PermissionGate)), None)
+    if gate is None:
+        return
+    policy = gate.policy
+    for notice in policy.notices:
+        out.note(f"friday: note: {notice}")
+    if policy.untrusted_project is None or not gate.approver.interactive:
+        return
+    rules = [r.label() for r in policy.rules_needing_trust()]
+    if await gate.approver.confirm_trust(policy.untrusted_project, rules):
+        policy.trust_project()
 
 
 async def _drive(agent: Any, task: str, out: Output, signals: _Signals) -> TurnFinished | None:
@@ -396,6 +440,7 @@ async def _drive(agent: Any, task: str, out: Output, signals: _Signals) -> TurnF
         loop.add_signal_handler(sig, on_signal, sig.name)
     finished = None
     try:
+        await _check_trust(agent, out)
         async for ev in agent.run(task):
             out.event(ev)
             if isinstance(ev, TurnFinished):

@@ -43,6 +43,7 @@ async def test_cancelling_a_search_kills_ripgrep(
     monkeypatch.setenv("PIDFILE", str(pidfile))
     task = asyncio.create_task(tool.run({"pattern": "needle"}, ToolContext(cwd=ws)))
     while not (pidfile.exists() and pidfile.read_text().strip()):
+        assert not task.done(), task.result()  # ended before ripgrep started: say how
         await asyncio.sleep(0.01)
     pid = int(pidfile.read_text())
     os.kill(pid, 0)  # running
