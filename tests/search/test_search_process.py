@@ -190,3 +190,27 @@ def test_stat_helpers_with_and_without_dir_fd(
         [1_700_000_000 * 10**9, -1],
         [3, -1],
     )
+
+
+async def test_a_cancel_while_ripgrep_starts_leaves_no_worker_thread_behind(
+    ws: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """glob stats files in a worker thread fed by a queue; a cancel that lands while
+    ripgrep is being started must still tell that worker to stop, or the event loop's
+    executor waits for it forever at shutdown."""
+    from friday.tools.search import rg
+
+    started = asyncio.Event()
+
+    async def slow_spawn(*_args: object) -> None:
+        started.set()
+        await asyncio.sleep(60)
+
+    monkeypatch.setattr(rg, "_spawn", slow_spawn)
+    task = asyncio.create_task(glob_tool.run({"pattern": "*.py"}, ToolContext(cwd=ws)))
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    loop = asyncio.get_running_loop()
+    await asyncio.wait_for(loop.shutdown_default_executor(), 10)

@@ -217,7 +217,6 @@ async def _run_listing(q: Query, rg: str) -> Hits:
     import tempfile
 
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + q.timeout
     batches: queue.SimpleQueue[list[str] | None] = queue.SimpleQueue()
     mtimes: dict[str, int] = {}
 
@@ -228,37 +227,50 @@ async def _run_listing(q: Query, rg: str) -> Hits:
     worker = loop.run_in_executor(None, stat_batches)
     paths: list[str] = []
     stopped: str | None = None
-    with tempfile.TemporaryFile() as err_file:
-        proc = await _spawn(q, rg, asyncio.subprocess.PIPE, err_file)
-        pending, finished = b"", False
-        try:
-            while chunk := await asyncio.wait_for(
-                proc.stdout.read(1 << 20), max(0.0, deadline - loop.time())
-            ):
-                pending += chunk
-                end = pending.rfind(b"\0")
-                if end >= 0:
-                    # ripgrep writes "./" before each path when searching "."
-                    batch = [os.fsdecode(p).removeprefix("./") for p in pending[:end].split(b"\0")]
-                    pending = pending[end + 1 :]
-                    paths += batch
-                    batches.put(batch)
-                if len(paths) > q.max_records:
-                    stopped = f"more than {q.max_records:,} results"
-                    break
-            finished = stopped is None
-        except TimeoutError:
-            stopped = f"timed out after {q.timeout:g} s"
-        finally:
-            batches.put(None)
-            await _reap(proc, finished)
-        err_file.seek(0)
-        stderr = err_file.read(4096)
+    try:
+        with tempfile.TemporaryFile() as err_file:
+            proc, stopped, stderr = await _read_listing(q, rg, err_file, batches, paths)
+    finally:
+        batches.put(None)  # however this ends (a cancel during the spawn too): stop the worker
     await worker
     if stopped is None and proc.returncode == 2 and not paths:
         raise _failure(stderr.decode(errors="replace"))
     files = dict.fromkeys(paths[: q.max_records + 1])
     return Hits(files=files, stopped=stopped, records=len(files), mtimes=mtimes)
+
+
+async def _read_listing(
+    q: Query, rg: str, err_file: Any, batches: Any, paths: list[str]
+) -> tuple[Any, str | None, bytes]:
+    """Run ripgrep for a listing, handing each batch of paths to the stat worker."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + q.timeout
+    stopped: str | None = None
+    proc = await _spawn(q, rg, asyncio.subprocess.PIPE, err_file)
+    pending, finished = b"", False
+    try:
+        while chunk := await asyncio.wait_for(
+            proc.stdout.read(1 << 20), max(0.0, deadline - loop.time())
+        ):
+            pending += chunk
+            end = pending.rfind(b"\0")
+            if end >= 0:
+                # ripgrep writes "./" before each path when searching "."
+                batch = [os.fsdecode(p).removeprefix("./") for p in pending[:end].split(b"\0")]
+                pending = pending[end + 1 :]
+                paths += batch
+                batches.put(batch)
+            if len(paths) > q.max_records:
+                stopped = f"more than {q.max_records:,} results"
+                break
+        finished = stopped is None
+    except TimeoutError:
+        stopped = f"timed out after {q.timeout:g} s"
+    finally:
+        await _reap(proc, finished)
+    err_file.seek(0)
+    stderr = err_file.read(4096)
+    return proc, stopped, stderr
 
 
 def _failure(stderr: str) -> SearchFailed:
