@@ -148,7 +148,18 @@ def user_policy_path(env: Mapping[str, str]) -> Path | None:
 
 
 def project_policy_path(root: Path) -> Path:
-    return Path(root) / PROJECT_POLICY
+    """The project's policy file: the nearest `.friday/policy.toml` from `root` up to the
+    git root (the same search as `.friday/config.toml`, so running in a subfolder keeps
+    the project's deny and ask rules), else `<root>/.friday/policy.toml`, where an
+    "always for this project" answer creates it."""
+    start = Path(os.path.abspath(root))
+    for folder in (start, *start.parents):
+        candidate = folder / PROJECT_POLICY
+        if candidate.is_file() or candidate.is_symlink():
+            return candidate
+        if (folder / ".git").exists():
+            break
+    return start / PROJECT_POLICY
 
 
 def load_policy(

@@ -524,3 +524,26 @@ def test_a_huge_project_policy_is_refused_with_its_name(proj, env):
         load_policy(proj, env)
     assert str(path) in str(info.value) and "too large" in str(info.value)
     assert "\n" not in str(info.value)
+
+
+def test_a_subfolder_of_the_project_keeps_the_project_policy(tmp_path: Path):
+    """Run from src/, the project's .friday/policy.toml at the git root still applies,
+    as .friday/config.toml does; the search stops at the git root."""
+    from friday.permissions.policy import load_policy, project_policy_path
+    from friday.permissions.verdict import ShellContext
+
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "src").mkdir()
+    (repo / ".friday").mkdir()
+    (repo / ".friday" / "policy.toml").write_text(
+        '[[rule]]\npattern = ["ls"]\ndecision = "deny"\n'
+    )
+    assert project_policy_path(repo / "src") == repo / ".friday" / "policy.toml"
+    home = tmp_path / "home"
+    policy = load_policy(repo / "src", {"HOME": str(home)})
+    src = str(repo / "src")
+    assert policy.judge_shell("ls", ShellContext(src, src, str(home))).decision == "deny"
+    outside = tmp_path / "other"
+    (outside / ".git").mkdir(parents=True)
+    assert project_policy_path(outside) == outside / ".friday" / "policy.toml"
