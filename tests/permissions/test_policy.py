@@ -536,9 +536,7 @@ def test_a_subfolder_of_the_project_keeps_the_project_policy(tmp_path: Path):
     (repo / ".git").mkdir(parents=True)
     (repo / "src").mkdir()
     (repo / ".friday").mkdir()
-    (repo / ".friday" / "policy.toml").write_text(
-        '[[rule]]\npattern = ["ls"]\ndecision = "deny"\n'
-    )
+    (repo / ".friday" / "policy.toml").write_text('[[rule]]\npattern = ["ls"]\ndecision = "deny"\n')
     assert project_policy_path(repo / "src") == repo / ".friday" / "policy.toml"
     home = tmp_path / "home"
     policy = load_policy(repo / "src", {"HOME": str(home)})
