@@ -189,3 +189,20 @@ def test_a_file_that_cannot_be_written_is_reported(tmp_path: Path):
     capture.finish()
     text = capture.text()
     assert "cut; the full output could not be saved: [Errno 13] Permission denied ...]" in text
+
+
+def test_the_saved_file_stops_at_its_cap_and_the_tail_is_still_the_real_end(
+    tmp_path: Path, monkeypatch
+):
+    from friday.tools.shell import output
+
+    monkeypatch.setattr(output, "MAX_FILE_CHARS", 100_000)
+    out = tmp_path / "capped.log"
+    capture = OutputCapture(lambda: (out, os.open(out, os.O_WRONLY | os.O_CREAT, 0o600)))
+    for i in range(50):
+        capture.feed(f"{i:04d}".encode() + b"x" * 9_995 + b"\n")
+    capture.finish()
+    assert out.stat().st_size == 100_000
+    text = capture.text()
+    assert "(incomplete: only its first" in text
+    assert text.rstrip().endswith("x") and "0049" in text  # the last line is the real end

@@ -19,6 +19,9 @@ from friday.tools.shell.session import text_of
 MAX_CHARS = 30_000
 HEAD_CHARS = 8_000
 TAIL_CHARS = 20_000
+# The saved file stops here (`yes` under a long timeout must not fill the disk); the tail
+# the model gets is still the real end of the output.
+MAX_FILE_CHARS = 64 * 2**20
 
 # Opens the file for the full output: (path, writable descriptor).
 Opener = Callable[[], tuple[Path, int]]
@@ -43,6 +46,7 @@ class OutputCapture:
         self.newlines = 0
         self.path: Path | None = None
         self.file_error: str | None = None
+        self._file_chars = 0
 
     @property
     def held_chars(self) -> int:
@@ -100,10 +104,16 @@ class OutputCapture:
     def _write(self, text: str) -> None:
         if self._file is None:
             return
+        room = MAX_FILE_CHARS - self._file_chars
+        if len(text) >= room:
+            text = text[:room]
+            self.file_error = f"only its first {MAX_FILE_CHARS:,} characters are kept"
         try:
             self._file.write(text)
+            self._file_chars += len(text)
         except OSError as exc:  # disk full: keep running, say the file is incomplete
             self.file_error = str(exc)
+        if self.file_error:
             self.close()
 
     def _keep_tail(self, text: str) -> None:
