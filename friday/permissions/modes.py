@@ -16,6 +16,7 @@ from dataclasses import replace
 
 from friday.permissions.verdict import (
     FILE_WRITE,
+    LIMIT,
     MODE,
     REDIRECT_WRITE,
     WRITE_FLAG,
@@ -33,14 +34,23 @@ def apply_mode(verdict: Verdict, mode: str, root: str) -> Verdict:
     if mode == "plan":
         return _rewrite_asks(verdict, "deny", "plan mode: read and explore only; not run")
     if mode == "bypass":
-        return _rewrite_asks(verdict, "allow", "bypass mode: allowed without asking")
+        # A command too long or too deep to check was never judged: letting bypass run
+        # it would turn a limit into a skipped check, so that ask stays.
+        return _rewrite_asks(
+            verdict, "allow", "bypass mode: allowed without asking", keep=frozenset({LIMIT})
+        )
     return verdict
 
 
-def _rewrite_asks(verdict: Verdict, to: str, message: str) -> Verdict:
-    if not any(r.decision == "ask" for r in verdict.reasons):
+def _rewrite_asks(
+    verdict: Verdict, to: str, message: str, keep: frozenset[str] = frozenset()
+) -> Verdict:
+    if not any(r.decision == "ask" and r.code not in keep for r in verdict.reasons):
         return verdict
-    reasons = [replace(r, decision=to) if r.decision == "ask" else r for r in verdict.reasons]
+    reasons = [
+        replace(r, decision=to) if r.decision == "ask" and r.code not in keep else r
+        for r in verdict.reasons
+    ]
     reasons.append(Reason(MODE, message, to))  # type: ignore[arg-type]
     return verdict.with_reasons(reasons)
 

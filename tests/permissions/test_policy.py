@@ -545,3 +545,15 @@ def test_a_subfolder_of_the_project_keeps_the_project_policy(tmp_path: Path):
     outside = tmp_path / "other"
     (outside / ".git").mkdir(parents=True)
     assert project_policy_path(outside) == outside / ".friday" / "policy.toml"
+
+
+def test_bypass_never_runs_a_command_too_long_to_check(tmp_path: Path):
+    """Limits turn into ask, never into skipped checks: bypass lifts every other ask."""
+    from friday.permissions.policy import load_policy
+    from friday.permissions.verdict import ShellContext
+
+    policy = load_policy(tmp_path, {"HOME": str(tmp_path)}, mode="bypass")
+    ctx = ShellContext(str(tmp_path), str(tmp_path), str(tmp_path))
+    assert policy.judge_shell("touch x", ctx).decision == "allow"
+    huge = "echo " + "a" * 100_001 + "; rm -rf ~"
+    assert policy.judge_shell(huge, ctx).decision == "ask"
