@@ -154,7 +154,7 @@ class PermissionGate(Middleware):
             summary=summary,
             verdict=verdict,
             rules=self._rules_for(call.name, verdict) if verdict.decision == "ask" else (),
-            project_policy=self.root / ".friday" / "policy.toml",
+            project_policy=_project_policy(self.root),
         )
         ctx.emit_event(
             PermissionRequested,
@@ -387,6 +387,13 @@ def _file_refusal(text: str) -> Exception:
     from friday.tools.files.errors import FileToolError
 
     return FileToolError(DENIED, text.removeprefix(f"[{DENIED}] "))
+
+
+def _project_policy(root: Path) -> Path:
+    """Where "always for this project" writes: the file the policy was read from."""
+    from friday.permissions.policy import project_policy_path
+
+    return project_policy_path(root)
 
 
 def _project_rule(rule: Any) -> Any:

@@ -229,3 +229,23 @@ async def test_always_with_an_unwritable_project_policy_still_allows_for_the_ses
     message = of(events, PermissionResolved)[0].message
     assert message.startswith("always; could not save the rule")
     assert not (elsewhere / "policy.toml").exists()
+
+
+async def test_the_question_names_the_project_policy_found_up_the_tree(tmp_path: Path):
+    """Run from a subfolder of a repository whose policy sits at the root: "always"
+    shows, and writes, that file."""
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / ".friday").mkdir()
+    (repo / ".friday" / "policy.toml").write_text("# the project's rules\n")
+    (repo / "src").mkdir()
+    (tmp_path / "home").mkdir()
+    approver = Scripted(Answer("always"))
+    settings = Settings(model=script(repo / "src", [bash("touch a.txt"), {"text": "ok"}]))
+    env = clean_env(repo / "src", HOME=str(tmp_path / "home"))
+    agent = build_agent(settings, repo / "src", env, approver=approver)
+    [ev async for ev in agent.run("go")]
+    await agent.aclose()
+    assert approver.asked[0].project_policy == repo / ".friday" / "policy.toml"
+    assert '"touch"' in (repo / ".friday" / "policy.toml").read_text()
+    assert not (repo / "src" / ".friday").exists()
