@@ -156,13 +156,7 @@ class PermissionGate(Middleware):
             rules=self._rules_for(call.name, verdict) if verdict.decision == "ask" else (),
             project_policy=_project_policy(self.root),
         )
-        ctx.emit_event(
-            PermissionRequested,
-            request_id=request.id,
-            tool=call.name,
-            arguments=request.arguments,
-            analysis=request.to_dict(),
-        )
+        self._requested(ctx, request)
         if verdict.decision == "deny":
             text = _refused_by_policy(request)
             self._resolved(ctx, request, "deny", "mode" if _by_mode(verdict) else "policy", text)
@@ -247,6 +241,15 @@ class PermissionGate(Middleware):
                     # The approval stands for this session; the file could not take it.
                     self._notes.append(f"could not save the rule to the project policy: {exc}")
 
+    def _requested(self, ctx: ToolContext, request: ApprovalRequest) -> None:
+        ctx.emit_event(
+            PermissionRequested,
+            request_id=request.id,
+            tool=request.tool,
+            arguments=request.arguments,
+            analysis=request.to_dict(),
+        )
+
     def _resolved(
         self, ctx: ToolContext, request: ApprovalRequest, decision: str, by: str, msg: str | None
     ) -> None:
@@ -281,7 +284,9 @@ class PermissionGate(Middleware):
             return True
         code = SECRET_READ if q["reason"] == "sensitive" else OUTSIDE_WORKSPACE
         reason = Reason(code, q["message"], "ask", path=q["path"])
-        verdict = self._file_mode(Verdict.of([reason]), writes=self.writes(call.name))
+        verdict = Verdict.of([reason])
+        if self.policy.mode == "bypass":  # plan mode never gets here: judge_tool denied the write
+            verdict = verdict.with_reasons([])
         request = ApprovalRequest(
             id=call.id,
             tool=call.name,
@@ -289,18 +294,9 @@ class PermissionGate(Middleware):
             summary=f"{call.name} {q['path']}",
             verdict=verdict,
         )
-        ctx.emit_event(
-            PermissionRequested,
-            request_id=request.id,
-            tool=call.name,
-            arguments=request.arguments,
-            analysis=request.to_dict(),
-        )
-        if verdict.decision != "ask":
-            by = "mode"
-            self._resolved(ctx, request, verdict.decision, by, None)
-            if verdict.decision == "deny":
-                raise _file_refusal(_refused_by_policy(request))
+        self._requested(ctx, request)
+        if verdict.decision == "allow":
+            self._resolved(ctx, request, "allow", "mode", None)
             return True
         answer = await self._ask(request, ctx)
         if answer.choice == "deny":
@@ -310,15 +306,6 @@ class PermissionGate(Middleware):
             self._file_grants.add(key)
         self._resolved(ctx, request, "allow", answer.by, answer.choice)
         return True
-
-    def _file_mode(self, verdict: Verdict, *, writes: bool) -> Verdict:
-        mode = getattr(self.policy, "mode", "default")
-        if mode == "bypass":
-            return verdict.with_reasons([])
-        if mode == "plan" and writes:
-            why = Reason(MODE, "plan mode: nothing that writes is run", "deny")
-            return verdict.with_reasons([*verdict.reasons, why])
-        return verdict
 
 
 @dataclass
