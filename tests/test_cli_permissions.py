@@ -66,6 +66,13 @@ def test_allow_flag_and_permission_mode_flag(workdir: Path):
     assert len(lines[-1]["permission_denials"]) == 1
 
 
+def test_the_strict_preset_runs_in_plan_mode(workdir: Path):
+    proc, lines = run_json(workdir, [bash("ls")], "--policy", "strict", fmt="stream-json")
+    assert lines[0]["permission_mode"] == "plan"
+    proc, lines = run_json(workdir, [bash("touch x")], "--policy", "strict")
+    assert len(lines[-1]["permission_denials"]) == 1 and not (workdir / "x").exists()
+
+
 def test_a_bad_flag_rule_is_a_usage_error(workdir: Path):
     proc = friday(workdir, "-p", "go", "--model", script(workdir, []), "--allow", "'unclosed")
     assert proc.returncode == 2
@@ -86,7 +93,7 @@ def test_an_untrusted_project_policy_cannot_allow_its_own_commands(workdir: Path
     )
     proc, lines = run_json(workdir, [bash("touch a.txt")])
     assert not (workdir / "a.txt").exists()
-    assert "not trusted" in proc.stderr.decode() or "trust" in proc.stderr.decode()
+    assert "ignoring 1 allow rule until you trust this project's policy" in proc.stderr.decode()
     trusted = friday(workdir, "permissions", "trust")
     assert trusted.returncode == 0, trusted.stderr
     proc, lines = run_json(workdir, [bash("touch a.txt")])

@@ -211,7 +211,9 @@ async def test_allow_and_deny_flags(workdir: Path):
 
 async def test_the_event_stream_serialises_permission_events(workdir: Path):
     _, events = await run(workdir, [bash("touch a")])
-    for ev in of(events, PermissionRequested) + of(events, PermissionResolved):
+    asked = of(events, PermissionRequested) + of(events, PermissionResolved)
+    assert len(asked) == 2
+    for ev in asked:
         assert json.loads(ev.to_json())["type"].startswith("permission.")
 
 
