@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -83,36 +84,61 @@ def test_watchdog_interrupts_only_the_slow_call():
 
     from friday.permissions.shell.watchdog import WATCHDOG, ParseTimeout
 
-    with WATCHDOG.limit(5):
-        pass  # a finished call is never interrupted later
+    assert WATCHDOG.call(5, sum, range(3)) == 3  # a finished call is never interrupted later
     time.sleep(0.05)
-    try:
-        with WATCHDOG.limit(0.05):
-            while True:
-                time.sleep(0.001)
-    except ParseTimeout:
-        pass
+
+    def forever():
+        while True:
+            time.sleep(0.001)
+
+    with pytest.raises(ParseTimeout):
+        WATCHDOG.call(0.05, forever)
     assert analyze_shell("ls", CTX).decision == "allow"
 
 
 def test_a_deadline_passing_as_the_parse_ends_never_escapes_the_with():
-    """The watchdog's exception is raised inside `with WATCHDOG.limit()` or not at all:
+    """The watchdog's exception is raised out of `WATCHDOG.call()` or not at all:
     never later, in code that does not expect a BaseException."""
     import time
 
     from friday.permissions.shell.watchdog import WATCHDOG, ParseTimeout
 
+    def spin(seconds):
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            pass
+
     leaked = 0
     for i in range(200):
         try:
-            try:
-                with WATCHDOG.limit(0.0002 * (i % 5)):
-                    end = time.monotonic() + 0.0002 * (i % 7)
-                    while time.monotonic() < end:
-                        pass
+            try:  # noqa: SIM105 (plain try: no Python-level context manager around the call)
+                WATCHDOG.call(0.0002 * (i % 5), spin, 0.0002 * (i % 7))
             except ParseTimeout:
                 pass
             sum(range(5000))  # bytecodes where a stray pending exception would surface
         except ParseTimeout:
             leaked += 1
     assert leaked == 0
+
+
+def test_the_watchdog_still_stops_a_stuck_parse_after_many_racing_deadlines():
+    """Deadlines that fire at every possible moment (before, during and after the call)
+    must never wedge the watchdog: an exception landing inside Python-level locking once
+    left it blocked for good, and the next stuck parse then ran forever."""
+    import time
+
+    from friday.permissions.shell.watchdog import WATCHDOG, ParseTimeout
+
+    def spin(seconds):
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            pass
+
+    for i in range(3000):
+        try:  # noqa: SIM105 (plain try: no Python-level context manager around the call)
+            WATCHDOG.call(0.0001 * (i % 4), spin, 0.0001 * (i % 5))
+        except ParseTimeout:
+            pass
+    with pytest.raises(ParseTimeout):  # a wedged watchdog lets the 20 s spin finish
+        WATCHDOG.call(0.05, spin, 20)
+    assert analyze_shell("'${~'~", CTX).decision == "ask"

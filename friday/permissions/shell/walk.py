@@ -37,8 +37,7 @@ def analyze_text(an: Analysis, text: str, within: tuple[int, int] | None, offset
     try:
         text = _defuse(an, text)
         try:
-            with WATCHDOG.limit(parse_limit(text)):
-                trees = bashlex.parse(text)
+            trees = WATCHDOG.call(parse_limit(text), bashlex.parse, text)
         except ParseTimeout:
             an.add(LIMIT, "ask", "the command took too long to parse.", within)
             return
