@@ -72,9 +72,27 @@ def test_no_internal_errors_behind_the_safety_net(command):
     assert run(command, CTX, load_specs()).decision in ("allow", "ask", "deny")
 
 
-def test_a_parse_that_never_ends_is_stopped():
-    """bashlex loops forever on some inputs; the watchdog turns that into an ask."""
-    verdict = analyze_shell("'${~'~", CTX)
+@pytest.mark.parametrize("command", ["'${~'~", "echo a'${x'", "ls x'${HOME' y", "a'${'"])
+def test_an_unclosed_brace_expansion_is_a_parse_error_not_an_endless_loop(command):
+    """bashlex loops for ever (growing memory) on `${` with no `}` after a quote it
+    misreads; the guard makes it a "bad substitution" at once."""
+    verdict = analyze_shell(command, CTX)
+    assert verdict.decision == "ask"
+    assert [r.code for r in verdict.reasons] == ["PARSE_ERROR"]
+    assert "bad substitution" in verdict.reasons[0].message
+
+
+def test_a_parse_that_never_ends_is_stopped(monkeypatch):
+    """A loop nobody has found yet: the watchdog turns it into an ask."""
+    import bashlex
+
+    def endless(text):
+        while True:
+            pass
+
+    monkeypatch.setattr(bashlex, "parse", endless)
+    monkeypatch.setattr("friday.permissions.shell.walk.parse_limit", lambda text: 0.2)
+    verdict = analyze_shell("ls", CTX)
     assert verdict.decision == "ask"
     assert [r.code for r in verdict.reasons] == ["LIMIT"]
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from friday.permissions.shell import guards
 from friday.permissions.shell.command import FETCHERS, shell_like
 from friday.permissions.shell.core import MAX_DEPTH, Analysis
 from friday.permissions.shell.watchdog import WATCHDOG, ParseTimeout, parse_limit
@@ -31,6 +32,7 @@ def analyze_text(an: Analysis, text: str, within: tuple[int, int] | None, offset
     Nested texts report spans inside `within`, the word they came from."""
     import bashlex
 
+    guards.install()
     if within is not None:
         an.clamp.append(within)
     an.offsets.append(offset)
