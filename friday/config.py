@@ -40,6 +40,17 @@ class RetryConfig:
 
 
 @dataclass(frozen=True)
+class ContextConfig:
+    """`[context]`: when the history is masked and compacted. `window` overrides the
+    model's known context window (needed for a model Friday does not know)."""
+
+    window: int | None = None
+    compact_at: float = 0.80
+    mask_at: float = 0.60
+    tool_result_max_tokens: int = 25_000
+
+
+@dataclass(frozen=True)
 class ProviderConfig:
     """A `[providers.NAME]` table: a named endpoint speaking one of the wire protocols.
     A table named like a built-in provider or preset overrides that one's fields."""
@@ -61,6 +72,7 @@ class Settings:
     thinking_budget: int | None = None
     append_system_prompt: str | None = None
     retry: RetryConfig = field(default_factory=RetryConfig)
+    context: ContextConfig = field(default_factory=ContextConfig)
     providers: dict[str, ProviderConfig] = field(default_factory=dict)
     # None: the preset's mode (plan for strict, else default).
     permission_mode: str | None = None
@@ -179,6 +191,12 @@ def _check_headers(value: Any) -> dict[str, str]:
     raise _Invalid
 
 
+def _check_fraction(value: Any) -> float:
+    if _is_number(value) and 0 < value < 1:
+        return float(value)
+    raise _Invalid
+
+
 def _check_url(value: Any) -> str:
     if isinstance(value, str) and re.match(r"^https?://\S+$", value.strip()):
         return value.strip()
@@ -202,6 +220,7 @@ THINKING_BUDGET = ValueType(
 )
 MODE = ValueType("one of " + ", ".join(PERMISSION_MODES), _check_mode)
 KIND = ValueType("one of " + ", ".join(PROVIDER_KINDS), _check_kind)
+FRACTION = ValueType("a number between 0 and 1 (0.8 is 80%)", _check_fraction, float)
 URL = ValueType("an http:// or https:// URL", _check_url)
 ENV_NAME = ValueType("an environment variable name", _check_env_name)
 HEADERS = ValueType("a table of strings", _check_headers)
@@ -241,6 +260,12 @@ SCHEMA: dict[str, Key | dict[str, Key] | TableOf] = {
         "base_delay": Key(NON_NEGATIVE_NUMBER),
         "max_delay": Key(NON_NEGATIVE_NUMBER),
     },
+    "context": {
+        "window": Key(POSITIVE_INT, env="FRIDAY_CONTEXT_WINDOW"),
+        "compact_at": Key(FRACTION),
+        "mask_at": Key(FRACTION),
+        "tool_result_max_tokens": Key(POSITIVE_INT),
+    },
     "providers": TableOf(
         {
             "kind": Key(KIND),
@@ -274,6 +299,7 @@ def _build_providers(tables: dict[str, dict[str, Any]]) -> dict[str, ProviderCon
 # How each table in SCHEMA becomes its Settings field.
 SECTION_BUILDERS: dict[str, Callable[[Any], Any]] = {
     "retry": lambda table: RetryConfig(**table),
+    "context": lambda table: ContextConfig(**table),
     "providers": _build_providers,
 }
 
@@ -459,20 +485,27 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _env_value(env: Mapping[str, str], spec: Key, name: str, into: dict[str, Any]) -> None:
+    text = env.get(spec.env, "").strip() if spec.env else ""
+    if not text:
+        return
+    try:
+        into[name] = spec.type.check(spec.type.parse(text))
+    except (_Invalid, ValueError):
+        raise ConfigError(f"{spec.env} must be {spec.type.expected}, got {_show(text)}") from None
+
+
 def _env_layer(env: Mapping[str, str]) -> dict[str, Any]:
     layer: dict[str, Any] = {}
     for name, spec in SCHEMA.items():
-        if not isinstance(spec, Key) or spec.env is None:
-            continue
-        text = env.get(spec.env, "").strip()
-        if not text:
-            continue
-        try:
-            layer[name] = spec.type.check(spec.type.parse(text))
-        except (_Invalid, ValueError):
-            raise ConfigError(
-                f"{spec.env} must be {spec.type.expected}, got {_show(text)}"
-            ) from None
+        if isinstance(spec, Key):
+            _env_value(env, spec, name, layer)
+        elif isinstance(spec, dict):
+            section: dict[str, Any] = {}
+            for key, sub in spec.items():
+                _env_value(env, sub, key, section)
+            if section:
+                layer[name] = section
     return layer
 
 
