@@ -15,6 +15,7 @@ from tools.bench import (
     search,
     shell_overhead,
     startup,
+    tokens,
     turn_overhead,
 )
 
@@ -27,6 +28,7 @@ BENCHMARKS: list[Callable[[list[str] | None], int]] = [
     edit_latency.main,
     analyzer.main,
     shell_overhead.main,
+    tokens.main,
     search.main,  # builds a 50,000-file tree first (about 20 s)
 ]
 
