@@ -20,6 +20,7 @@ from typing import Any
 from friday import __version__
 from friday.events import (
     AgentInterrupted,
+    ContextUsage,
     ErrorOccurred,
     Event,
     ModelFellBack,
@@ -105,6 +106,7 @@ class Agent:
         cost: Callable[[Msg], float | None] = lambda _msg: None,
         history: list[Msg] | None = None,
         file_state: Any = None,
+        context: Any = None,
     ) -> None:
         self.model = model
         self.tools = tools
@@ -113,6 +115,7 @@ class Agent:
         self.cost = cost
         self.history: list[Msg] = list(history or [])
         self.file_state = file_state
+        self.context = context  # a ContextManager, or None: the history is sent as it is
         self.step = 0  # model calls in this session
         self.usage = Usage()
         self.cost_usd: float | None = 0.0
@@ -125,13 +128,28 @@ class Agent:
 
     # -- control surface -------------------------------------------------------------
 
-    async def run(self, prompt: str | Msg) -> AsyncIterator[Event]:
+    def run(self, prompt: str | Msg) -> AsyncIterator[Event]:
         """Run one user turn to its end, yielding every event."""
+        message = Msg.user(prompt) if isinstance(prompt, str) else prompt
+        return self._drive(lambda state: self._run(message, state))
+
+    def compact(self, focus: str | None = None) -> AsyncIterator[Event]:
+        """Compact the history now (the TUI's `/compact [focus]`), yielding the events:
+        one `context.compacted`, or `agent.interrupted` when interrupted, which leaves
+        the history as it was."""
+        return self._drive(lambda state: self._compact_now(focus, state), compacting=True)
+
+    async def _drive(
+        self, work: Callable[[_Run], Any], *, compacting: bool = False
+    ) -> AsyncIterator[Event]:
+        """Start `work` as this run's task and yield its events until it ends; a consumer
+        that stops early cancels it."""
         if self.running:
             raise RuntimeError("the agent is already running; interrupt it first")
-        message = Msg.user(prompt) if isinstance(prompt, str) else prompt
+        if compacting and self.context is None:
+            raise RuntimeError("this agent has no context manager to compact with")
         state = self._run_state = _Run()
-        task = self._task = asyncio.create_task(self._run(message, state))
+        task = self._task = asyncio.create_task(work(state))
         task.add_done_callback(lambda _t: state.queue.put_nowait(None))
         try:
             while (event := await state.queue.get()) is not None:
@@ -162,6 +180,40 @@ class Agent:
     @property
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
+
+    async def _compact_now(self, focus: str | None, state: _Run) -> None:
+        state.started = True
+        try:
+            if state.interrupt is not None:
+                raise _Interrupted
+            self._session_started()
+            await self._prepare_context(focus=focus, force=True)
+        except (asyncio.CancelledError, _Interrupted):
+            if state.interrupt is None:
+                raise
+            if (task := asyncio.current_task()) is not None and task.cancelling():
+                task.uncancel()
+            self.emit(AgentInterrupted, reason=state.interrupt, partial_text="")
+        except Exception as exc:  # a bug must end with an event, not hang a UI
+            self.emit(ErrorOccurred, kind="internal", message=f"internal error: {exc!r}")
+
+    async def _prepare_context(self, *, focus: str | None = None, force: bool = False) -> None:
+        """Let the context manager mask or compact before a request. Its answer is
+        applied in one step after the last await, so an interrupt never half-applies it."""
+        if self.context is None:
+            return
+        prepared = await self.context.prepare(
+            self.history,
+            self.config.system_prompt,
+            self.tools.specs(),
+            self.model,
+            focus=focus,
+            force=force,
+        )
+        self.history[:] = prepared.history
+        self.config.system_prompt = prepared.system
+        for cls, payload in prepared.events:
+            self.emit(cls, **payload)
 
     def emit(self, cls: type[Event], **payload: Any) -> None:
         self._seq += 1
@@ -230,6 +282,15 @@ class Agent:
             permission_mode=self.config.permission_mode,
             tools=self.tools.names(),
         )
+        if self.context is not None and not self.context.window_known:
+            self.emit(
+                ErrorOccurred,
+                kind="context_window",
+                message=f"the context window of {self.model.name} is unknown: assuming "
+                f"{self.context.window:,} tokens; set `window` under [context] in the config "
+                "(or FRIDAY_CONTEXT_WINDOW) to use more",
+                recoverable=True,
+            )
 
     def _check_limits(self, turns: int, state: _Run) -> None:
         if state.interrupt is not None:
@@ -250,6 +311,7 @@ class Agent:
 
     async def _call_model(self, state: _Run) -> Msg:
         cfg = self.config
+        await self._prepare_context()
         request = Request(
             system=cfg.system_prompt,
             messages=tuple(self.history),
@@ -260,11 +322,15 @@ class Agent:
         )
         for mw in self.middleware:
             request = await mw.before_model(request)
+        if self.context is not None:
+            estimate = self.context.measure(request.system, request.tools, request.messages)
+        else:
+            estimate = estimate_tokens(request)
         self.emit(
             ModelRequested,
             model=self.model.name,
             message_count=len(request.messages),
-            estimated_input_tokens=estimate_tokens(request),
+            estimated_input_tokens=estimate,
         )
         state.partial, state.calls = "", {}
         reply: Msg | None = None
@@ -286,6 +352,8 @@ class Agent:
             )
         self.history.append(reply)
         self._account(reply)
+        if self.context is not None:
+            self.emit(ContextUsage, **self.context.observe(reply.usage))
         return reply
 
     def _account(self, reply: Msg) -> None:
@@ -358,6 +426,7 @@ class Agent:
             step=self.step,
             file_state=self.file_state,
             stopped=lambda: state.interrupt is not None,
+            cap=self.context.cap_result if self.context is not None else None,
         )
         try:
             await runner.run(calls)

@@ -190,11 +190,51 @@ class PermissionResolved(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ContextUsage(Event):
+    """After each response: the estimate made before the request beside the provider's
+    count (the truth; None when it reported none), the cached part, and how full the
+    model's window is (`fill`, 0..1, from the actual count when known)."""
+
+    type: ClassVar[str] = "context.usage"
+    estimated_input_tokens: int
+    input_tokens: int | None
+    cached_tokens: int
+    cache_write_tokens: int
+    window: int
+    window_known: bool
+    fill: float
+    counter: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContextMasked(Event):
+    """Old tool outputs replaced by placeholders that name the file holding each one."""
+
+    type: ClassVar[str] = "context.masked"
+    tokens_before: int
+    tokens_after: int
+    call_ids: list[str] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
 class ContextCompacted(Event):
+    """The history was rewritten: `method` "summary" (the summary message, then the
+    last `kept_messages` messages verbatim) or "masking" (the summary failed or would not
+    shrink the context: `error` says why, and old outputs were masked instead).
+    `trigger` is "auto" (the threshold) or "manual" (`Agent.compact`)."""
+
     type: ClassVar[str] = "context.compacted"
     tokens_before: int
     tokens_after: int
     summary: dict[str, Any]
+    method: str = "summary"
+    trigger: str = "auto"
+    focus: str | None = None
+    error: str | None = None
+    summary_message: Msg | None = None
+    kept_messages: int = 0
+    masked_call_ids: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -236,6 +276,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ToolFinished,
         PermissionRequested,
         PermissionResolved,
+        ContextUsage,
+        ContextMasked,
         ContextCompacted,
         AgentInterrupted,
         ErrorOccurred,

@@ -79,13 +79,60 @@ def build_agent(
     registry = tools if tools is not None else default_tools(shell)
     gate = permission_gate(settings, cwd, env, registry, shell, approver, allow, deny)
     config.permission_mode = gate.policy.mode
+    file_state = FileState(dedupe_reads=settings.dedupe_reads)
+    context = context_manager(
+        settings,
+        cwd,
+        [m.model_id for m in models],
+        shell.output_dir,
+        file_state,
+    )
     return Agent(
         RetryingModel(models, policy),
         registry,
         config,
         middleware=[gate, *middleware],
         cost=price,
-        file_state=FileState(dedupe_reads=settings.dedupe_reads),
+        file_state=file_state,
+        context=context,
+    )
+
+
+def context_manager(
+    settings: Settings,
+    cwd: Path,
+    model_ids: Sequence[str],
+    output_dir: Path,
+    file_state: Any,
+) -> Any:
+    """The context manager for a model chain: its window is the smallest input room
+    among the chain's known models (a fallback must fit too), unless the config sets one;
+    with none known it stays unknown and the manager assumes a small default."""
+    from friday.context.manager import ContextManager, ContextSettings
+    from friday.context.offload import OutputStore
+    from friday.models.catalog import lookup
+    from friday.prompt import build_system_prompt
+
+    window = settings.context.window
+    if window is None:
+        # The output shares the window unless the model states a separate input cap.
+        known = [
+            info.max_input_tokens or max(info.context_window - settings.max_tokens, 1_000)
+            for m in model_ids
+            if (info := lookup(m)) is not None
+        ]
+        window = min(known) if known else None
+    return ContextManager(
+        ContextSettings(
+            window=window,
+            compact_at=settings.context.compact_at,
+            mask_at=settings.context.mask_at,
+            result_max_tokens=settings.context.tool_result_max_tokens,
+        ),
+        store=OutputStore(output_dir),
+        file_state=file_state,
+        system_prompt=lambda: build_system_prompt(cwd, append=settings.append_system_prompt),
+        cwd=cwd,
     )
 
 

@@ -32,6 +32,7 @@ class ToolRunner:
         step: int,
         file_state: Any,
         stopped: Callable[[], bool],
+        cap: Callable[[ToolUseBlock, ToolResultBlock], tuple[ToolResultBlock, dict]] | None = None,
     ) -> None:
         self.tools = tools
         self.middleware = middleware
@@ -40,6 +41,8 @@ class ToolRunner:
         self.step = step
         self.file_state = file_state
         self.stopped = stopped  # True once the run was interrupted
+        # Cuts a result as it enters the history (the full text goes to a file).
+        self.cap = cap
         self.results: dict[str, ToolResultBlock] = {}
         self.contexts: dict[str, ToolContext] = {}
 
@@ -70,7 +73,7 @@ class ToolRunner:
                 meta = ctx.meta if ctx is not None else {}
                 partial = meta.get("partial_output")
                 body = f"{text}\n\nOutput before it stopped:\n{partial}" if partial else text
-                result = ToolResultBlock(call.id, body, is_error=True)
+                result = self._capped(call, ToolResultBlock(call.id, body, is_error=True), meta)
                 self.emit(ToolFinished, call_id=call.id, name=call.name, result=result, meta=meta)
             out.append(result)
         return out
@@ -100,6 +103,7 @@ class ToolRunner:
             result = await self._execute(call, ctx)
         for mw in self.middleware:
             result = await mw.after_tool(call, result, ctx)
+        result = self._capped(call, result, ctx.meta)
         self.results[call.id] = result
         self.emit(
             ToolFinished,
@@ -110,6 +114,15 @@ class ToolRunner:
             duration_ms=int((time.monotonic() - started) * 1000),
             meta=ctx.meta,
         )
+
+    def _capped(
+        self, call: ToolUseBlock, result: ToolResultBlock, meta: dict[str, Any]
+    ) -> ToolResultBlock:
+        if self.cap is None:
+            return result
+        result, extra = self.cap(call, result)
+        meta.update(extra)
+        return result
 
     async def _execute(self, call: ToolUseBlock, ctx: ToolContext) -> ToolResultBlock:
         def error(text: str) -> ToolResultBlock:

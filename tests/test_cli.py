@@ -122,19 +122,24 @@ def test_stream_json_lines(workdir: Path):
     kinds = [(x["type"], x.get("subtype")) for x in lines]
     assert kinds == [
         ("system", "init"),
+        ("system", "error"),  # the scripted model's window is unknown: said once
         ("assistant", None),
+        ("system", "context_usage"),
         ("user", None),
         ("assistant", None),
+        ("system", "context_usage"),
         ("result", "success"),
     ]
+    assert "window" in lines[1]["message"] and lines[1]["recoverable"] is True
+    messages = [x for x in lines if x["type"] in ("assistant", "user")]
     init = lines[0]
     assert {"session_id", "cwd", "model", "tools", "permission_mode"} <= set(init)
     assert init["cwd"] == str(workdir.resolve())
-    content = lines[1]["message"]["content"]
+    content = messages[0]["message"]["content"]
     assert content[0] == {"type": "thinking", "thinking": "plan"}
     assert content[1] == {"type": "text", "text": "Looking."}
     assert content[2] == {"type": "tool_use", "id": "t1", "name": "nope", "input": {"a": 1}}
-    result = lines[2]["message"]["content"][0]
+    result = messages[1]["message"]["content"][0]
     assert result["type"] == "tool_result" and result["tool_use_id"] == "t1"
     assert result["is_error"] is True and "Unknown tool 'nope'" in result["content"]
     assert len({x["session_id"] for x in lines}) == 1
@@ -336,13 +341,14 @@ def test_each_protocol_through_base_url_env(workdir: Path, model, env_key, path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == b""  # no noise from SDK clients closed after the loop ended
     lines = [json.loads(line) for line in proc.stdout.decode().splitlines()]
-    first = lines[1]["message"]["content"]
+    messages = [x for x in lines if x["type"] in ("assistant", "user")]
+    first = messages[0]["message"]["content"]
     # Anthropic-shaped blocks whatever the provider
     assert [b["type"] for b in first] == ["thinking", "text", "tool_use"]
     assert first[0]["thinking"] == "Plan: look first." and first[1]["text"] == "Checking."
     call = first[2]
     assert call["name"] == "lookup" and call["input"] == {"q": "x", "n": 2}
-    result = lines[2]["message"]["content"][0]
+    result = messages[1]["message"]["content"][0]
     assert result["tool_use_id"] == call["id"] and result["is_error"] is True
     assert call["id"] in second_request  # the tool result went back under the call's id
     assert lines[-1]["result"] == f"hello via {path}" and lines[-1]["num_turns"] == 2
@@ -386,7 +392,8 @@ def test_stream_cut_is_retried_without_duplicated_text(workdir: Path):
         )
     lines = [json.loads(line) for line in proc.stdout.decode().splitlines()]
     assert proc.returncode == 0
-    assert [x.get("subtype") for x in lines if x["type"] == "system"] == ["init", "api_retry"]
+    subtypes = [x.get("subtype") for x in lines if x["type"] == "system"]
+    assert subtypes == ["init", "api_retry", "context_usage"]
     texts = [c["text"] for x in lines if x["type"] == "assistant" for c in x["message"]["content"]]
     assert texts == ["clean answer"]
 

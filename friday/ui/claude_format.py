@@ -9,6 +9,8 @@ from typing import Any
 from friday.events import (
     AgentInterrupted,
     ContextCompacted,
+    ContextMasked,
+    ContextUsage,
     ErrorOccurred,
     Event,
     ModelFellBack,
@@ -205,10 +207,31 @@ class StreamJsonMapper:
                 body = {
                     "subtype": "compact_boundary",
                     "compact_metadata": {
+                        "trigger": ev.trigger,
                         "pre_tokens": ev.tokens_before,
                         "post_tokens": ev.tokens_after,
+                        "method": ev.method,
+                        "error": ev.error,
                     },
                     "summary": ev.summary,
+                }
+            case ContextMasked():
+                body = {
+                    "subtype": "context_masked",
+                    "pre_tokens": ev.tokens_before,
+                    "post_tokens": ev.tokens_after,
+                    "paths": ev.paths,
+                }
+            case ContextUsage():
+                body = {
+                    "subtype": "context_usage",
+                    "estimated_input_tokens": ev.estimated_input_tokens,
+                    "input_tokens": ev.input_tokens,
+                    "cached_tokens": ev.cached_tokens,
+                    "cache_write_tokens": ev.cache_write_tokens,
+                    "window": ev.window,
+                    "window_known": ev.window_known,
+                    "fill": ev.fill,
                 }
             case ErrorOccurred():
                 body = {

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from friday.events import (
+    ContextCompacted,
+    ContextMasked,
     ErrorOccurred,
     Event,
     ModelFellBack,
@@ -156,6 +158,14 @@ class Output:
                 self.note(f"~ {ev.from_model} failed ({ev.error}); falling back to {ev.to_model}")
             case ErrorOccurred(recoverable=True):
                 self.note(f"! {ev.message}")
+            case ContextCompacted():
+                how = "summarized" if ev.method == "summary" else f"masked ({ev.error})"
+                self.note(f"~ context {how}: {ev.tokens_before:,} -> {ev.tokens_after:,} tokens")
+            case ContextMasked():
+                self.note(
+                    f"~ {len(ev.call_ids)} old tool outputs masked: "
+                    f"{ev.tokens_before:,} -> {ev.tokens_after:,} tokens"
+                )
 
     def note(self, text: str) -> None:
         print(text, file=self.err, flush=True)
