@@ -5,18 +5,30 @@ command and the error lines seen, and the todo list.
 Everything here is a pure function of the messages (and the workspace folder the paths are
 shown relative to), so the same history always gives the same facts. A history that starts
 with an earlier summary carries that summary's facts forward: a second compaction keeps
-what the first one recorded.
+what the first one recorded. What a single tool output says (how a shell call ended, its
+error lines) is read by `friday.context.outputs`.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import posixpath
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from friday.context.outputs import (
+    cut_middle,
+    error_lines,
+    excerpt,
+    keep_ends,
+    key_argument,
+    never_ran,
+    shell_failed,
+    shell_run,
+)
 from friday.messages import Msg, TextBlock, ToolResultBlock, ToolUseBlock
 
 USER_BUDGET_CHARS = 20_000
@@ -24,13 +36,6 @@ MIN_CUT_CHARS = 2_000  # a long message is cut to fit only when at least this mu
 MAX_COMMAND_CHARS = 4_000
 FILE_TOOLS = ("write_file", "edit_file", "multi_edit")
 TODO_TOOLS = ("todo_write", "todo")
-DENIED = "[permission_denied]"
-# Results the agent writes for calls that never finished (friday.tool_runner, friday.agent).
-NOT_RUN = (
-    "Interrupted by user: the call was stopped before it finished.",
-    "Not run: the run ended before this call finished.",
-)
-_NO_MEANS_1 = frozenset({"grep", "egrep", "fgrep", "rg", "diff", "cmp", "test", "[", "[["})
 STEERING_NOTE = re.compile(r"\[The user interrupted [^\n]*\]")
 _CREATED = re.compile(r"Created (.+) \([\d,]+ lines?, [\d,]+ bytes\)\.")
 _WROTE = re.compile(r"Wrote (.+) \([\d,]+ lines?\): \+\d+ -\d+ lines\.")
@@ -52,7 +57,7 @@ class Failure:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Failure:
         code = d.get("exit_code")
-        return cls(str(d.get("command") or ""), int(code) if code is not None else None,
+        return cls(str(d.get("command") or ""), code if _is_int(code) else None,
                    str(d.get("error") or ""))  # fmt: skip
 
 
@@ -79,17 +84,28 @@ class Facts:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Facts:
+        """The facts stored by `to_dict`; a value of the wrong type (a hand-edited
+        session) is read as empty rather than refused."""
         failure = d.get("last_failure")
         todos = d.get("todos")
+        omitted = d.get("omitted_user_messages")
         return cls(
-            user_messages=[str(m) for m in d.get("user_messages") or ()],
-            omitted_user_messages=int(d.get("omitted_user_messages") or 0),
-            files_edited=[str(p) for p in d.get("files_edited") or ()],
-            files_created=[str(p) for p in d.get("files_created") or ()],
+            user_messages=_strings(d.get("user_messages")),
+            omitted_user_messages=max(omitted, 0) if _is_int(omitted) else 0,
+            files_edited=_strings(d.get("files_edited")),
+            files_created=_strings(d.get("files_created")),
             last_failure=Failure.from_dict(failure) if isinstance(failure, dict) else None,
-            errors=[str(e) for e in d.get("errors") or ()],
-            todos=[str(t) for t in todos] if todos is not None else None,
+            errors=_strings(d.get("errors")),
+            todos=_strings(todos) if isinstance(todos, list) else None,
         )
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _strings(value: Any) -> list[str]:
+    return [str(v) for v in value if v is not None] if isinstance(value, list) else []
 
 
 def extract_facts(
@@ -122,7 +138,8 @@ def extract_facts(
 def merge_facts(layers: Sequence[Facts], newest_user: Sequence[str] = ()) -> Facts:
     """One Facts from several, oldest first: user messages newest first (`newest_user`,
     then each layer's from the newest layer back), files in first-seen order (a created
-    file is listed only as created), errors first-seen, the newest failure and todo list."""
+    file is listed only as created), errors first-seen, the newest failure and todo list.
+    A summary's facts include the turns kept after it: their user messages are listed once."""
     users = list(newest_user)
     omitted = 0
     edited: dict[str, None] = {}
@@ -136,7 +153,8 @@ def merge_facts(layers: Sequence[Facts], newest_user: Sequence[str] = ()) -> Fac
         failure = layer.last_failure or failure
         todos = layer.todos if layer.todos is not None else todos
     for layer in reversed(layers):
-        users.extend(layer.user_messages)
+        older = layer.user_messages
+        users.extend(older[_overlap(users, older) :])
         omitted += layer.omitted_user_messages
     return Facts(
         user_messages=users,
@@ -147,6 +165,20 @@ def merge_facts(layers: Sequence[Facts], newest_user: Sequence[str] = ()) -> Fac
         errors=keep_ends(list(dict.fromkeys(errors))),
         todos=todos,
     )
+
+
+def _overlap(newer: Sequence[str], older: Sequence[str]) -> int:
+    """The largest k such that the k newest of `older` are the k oldest of `newer` (both
+    lists newest first); a message cut to fit a budget matches its whole text."""
+    for k in range(min(len(newer), len(older)), 0, -1):
+        tail = newer[len(newer) - k :]
+        if all(_same(a, b) for a, b in zip(older[:k], tail, strict=True)):
+            return k
+    return 0
+
+
+def _same(kept: str, whole: str) -> bool:
+    return kept == whole or (len(kept) < len(whole) and cut_middle(whole, len(kept)) == kept)
 
 
 def fit_user_messages(messages: Sequence[str], budget: int) -> tuple[list[str], int]:
@@ -173,21 +205,6 @@ def fit_user_messages(messages: Sequence[str], budget: int) -> tuple[list[str], 
         else:
             omitted += 1
     return [*kept, first], omitted
-
-
-def cut_middle(text: str, limit: int, what: str = "message") -> str:
-    """`text` within `limit` characters: its head and tail around a marker that says how
-    many characters of it (a message, a command) were cut."""
-    if len(text) <= limit:
-        return text
-    cut = len(text)
-    for _ in range(3):  # the marker's own length depends on the number it shows
-        marker = f"\n[... {cut:,} characters of this {what} cut ...]\n"
-        keep = max(limit - len(marker), 0)
-        cut = len(text) - keep
-    head = keep // 2
-    tail = keep - head
-    return text[:head] + marker + (text[len(text) - tail :] if tail else "")
 
 
 class _Reader:
@@ -229,7 +246,7 @@ class _Reader:
 
     def _result(self, call: ToolUseBlock, result: ToolResultBlock) -> None:
         text = result.text
-        if text.startswith(DENIED) or text.startswith(NOT_RUN):
+        if never_ran(call.name, text):
             return
         if call.name == "bash":
             self._bash(call, result)
@@ -251,22 +268,22 @@ class _Reader:
                 return
         if "already has exactly this content" in first:
             return
-        path = call.input.get("path")
+        path = _arguments(call).get("path")
         if isinstance(path, str) and path.strip():  # a masked or reworded result
             self.edited[self._shown(path)] = None
 
     def _bash(self, call: ToolUseBlock, result: ToolResultBlock) -> None:
-        command = call.input.get("command")
+        command = _arguments(call).get("command")
         if not isinstance(command, str) or not command.strip():
             return
         run = shell_run(result.text)
         if run.ran or not result.is_error:
-            cwd = self.shell_cwd or _here()
+            cwd = self.shell_cwd or os.getcwd()
             for path in shell_edits(command, cwd, self.root or cwd, self.home):
                 self.edited[self._shown(path)] = None
         if run.cwd is not None and self.shell_cwd is not None:
             self.shell_cwd = posixpath.normpath(posixpath.join(self.root or "/", run.cwd))
-        if _failed(command, run, result):
+        if shell_failed(command, run, is_error=result.is_error):
             shown = cut_middle(command, MAX_COMMAND_CHARS, "command")
             self.failure = Failure(shown, run.exit_code, excerpt(run.body))
 
@@ -274,25 +291,8 @@ class _Reader:
         return shown_path(path, self.root)
 
 
-def _failed(command: str, run: ShellRun, result: ToolResultBlock) -> bool:
-    if run.timed_out:
-        return True
-    if run.exit_code is not None:
-        return run.exit_code != 0 and not (run.exit_code == 1 and _answers_no(command))
-    return result.is_error and not run.ran
-
-
-def _answers_no(command: str) -> bool:
-    """Whether the command's status comes from a program whose exit code 1 means "no"
-    (grep found nothing, diff found differences, test was false), not that it failed."""
-    last = re.split(r"&&|\|\||[;|\n]", command.strip())[-1].split()
-    return bool(last) and posixpath.basename(last[0]) in _NO_MEANS_1
-
-
-def _here() -> str:
-    import os
-
-    return os.getcwd()
+def _arguments(call: ToolUseBlock) -> dict[str, Any]:
+    return call.input if isinstance(call.input, dict) else {}  # not an object: none
 
 
 def shown_path(path: str, root: str | None) -> str:
@@ -316,142 +316,26 @@ def user_text(msg: Msg) -> str:
     return "\n".join(b.text for b in blocks).strip("\n")
 
 
-def todo_items(arguments: dict[str, Any]) -> list[str]:
+def todo_items(arguments: Any) -> list[str]:
     """The items of a todo tool call: strings, or objects whose text field is taken (with
     their status in brackets when they have one)."""
-    raw = arguments.get("todos", arguments.get("items"))
+    raw = arguments.get("todos", arguments.get("items")) if isinstance(arguments, dict) else None
     items: Iterable[Any] = raw if isinstance(raw, list) else ()
     out = []
     for item in items:
         if isinstance(item, dict):
             text = next((str(item[k]) for k in ("content", "text", "title") if k in item), "")
             status = item.get("status")
-            out.append(f"[{status}] {text}" if status else text)
-        else:
+            out.append(f"[{status}] {text}" if status and text.strip() else text)
+        elif item is not None:
             out.append(str(item))
     return [t for t in out if t.strip()]
-
-
-# -- what a tool's output says --------------------------------------------------------------
-
-# The shell tool's trailer (friday.tools.shell.run.Job.render), with the cwd note it may carry.
-_TRAILER = re.compile(
-    r"\[(?:exit code (?P<code>\d+|unknown)(?: \([^)]*\))? · [^\]]*"
-    r"|(?P<timeout>timed out after \d+ s · [^\]]*)|interrupted)\]"
-    r"(?: \[cwd: (?P<cwd>.*)\])?"
-)
-# mini-swe-agent's observations, as replayed from its trajectories.
-_RETURNCODE = re.compile(r"<returncode>(-?\d+)</returncode>\n?")
-_TAG_LINE = re.compile(r"</?[a-z_]+>")
-_TRACEBACK = "Traceback (most recent call last):"
-_EXCEPTION = re.compile(r"[A-Za-z_][\w.]*(?::.*)?")
-_ERROR_LINE = re.compile(
-    r"(?:[A-Za-z_][\w]*\.)*[A-Z]\w*(?:Error|Exception|Failure|Interrupt)(?:: .*)?"
-    r"|(?:[\w./-]+(?::\d+)*: )?(?:fatal |)(?:error|Error|ERROR|fatal|FAIL)(?:\[\w+\])?:(?:\s.*)?"
-    r"|(?:FAILED|ERROR) \S+(?:\.py|::)\S*(?: .*)?"
-    r"|\S+::\S+ (?:FAILED|ERROR)\b.*"
-)
-_PYTEST_E = re.compile(r"E\s{2,}\S.*")
-MAX_LINE_CHARS = 300
-KEEP_ERRORS = 8  # the first and the last this many
-MAX_EXCERPT_CHARS = 2_000
-
-
-@dataclass(frozen=True, slots=True)
-class ShellRun:
-    """How a bash call ended, read from its result text."""
-
-    body: str  # the output without the trailer and the notes after it
-    ran: bool  # bash ran it (a trailer or a return code is there)
-    exit_code: int | None = None
-    timed_out: bool = False  # an interrupted call is neither: the user stopped it
-    cwd: str | None = None  # the shell's new directory, when the call changed it
-
-
-def shell_run(text: str) -> ShellRun:
-    if (m := _RETURNCODE.match(text)) is not None:
-        body = "\n".join(
-            line for line in text[m.end() :].splitlines() if not _TAG_LINE.fullmatch(line)
-        )
-        return ShellRun(body, True, int(m.group(1)))
-    lines = text.split("\n")
-    for i in range(len(lines) - 1, -1, -1):
-        if (t := _TRAILER.fullmatch(lines[i])) is None:
-            continue
-        code = t.group("code")
-        return ShellRun(
-            "\n".join(lines[:i]),
-            True,
-            int(code) if code and code.isdigit() else None,
-            timed_out=t.group("timeout") is not None,
-            cwd=t.group("cwd"),
-        )
-    return ShellRun(text, text.startswith("[Output masked"))
-
-
-def error_lines(text: str) -> list[str]:
-    """The lines of an output that say what went wrong, in order: the exception line that
-    ends each Python traceback, the first line of each pytest `E` block, FAILED/ERROR
-    test lines, and `error:`/`fatal:` lines; each cut at MAX_LINE_CHARS."""
-    found: list[str] = []
-    in_traceback = in_e = False
-    for raw in text.splitlines():
-        line = raw.rstrip()
-        if line.strip() == _TRACEBACK:
-            in_traceback = True
-            continue
-        if in_traceback and line and not line[0].isspace():
-            in_traceback = False
-            if _EXCEPTION.fullmatch(line):
-                found.append(line)
-            continue
-        e_line = _PYTEST_E.fullmatch(line) is not None
-        if (e_line and not in_e) or (not in_traceback and _ERROR_LINE.fullmatch(line)):
-            found.append(line)
-        in_e = e_line
-    return [line[:MAX_LINE_CHARS] for line in dict.fromkeys(found)]
-
-
-def keep_ends(lines: list[str], n: int = KEEP_ERRORS) -> list[str]:
-    return lines if len(lines) <= 2 * n else lines[:n] + lines[-n:]
-
-
-def excerpt(body: str, limit: int = MAX_EXCERPT_CHARS) -> str:
-    """What a failure printed, within `limit` characters: all of it when short, else its
-    error lines (the first few) and then its last lines."""
-    body = body.strip("\n")
-    if len(body) <= limit:
-        return body
-    errors = "\n".join(error_lines(body)[:4])[: limit // 2]
-    room = limit - len(errors) - (7 if errors else 0)
-    tail: list[str] = []
-    for line in reversed(body.splitlines()):
-        if len(line) + 1 > room:
-            if not tail:
-                tail.append("…" + line[len(line) - room + 1 :])
-            break
-        tail.insert(0, line)
-        room -= len(line) + 1
-    end = "\n".join(tail)
-    if not errors or all(e in end for e in errors.split("\n")):
-        return end
-    return f"{errors}\n[...]\n{end}"
-
-
-def key_argument(arguments: dict[str, Any]) -> str:
-    """The argument that says what a call was about: its command, path or pattern."""
-    for key in ("command", "pattern", "path", "file_path", "url", "query"):
-        value = arguments.get(key)
-        if isinstance(value, str) and value:
-            return cut_middle(value, 500, "argument")
-    strings = (v for v in arguments.values() if isinstance(v, str))
-    return cut_middle(next(strings, ""), 500, "argument")
 
 
 # -- files a shell command changes ---------------------------------------------------------
 
 _WRITE_CODES = ("REDIRECT_WRITE", "WRITE_FLAG", "FILE_WRITE", "FILE_DELETE")
-_TO_LAST = ("cp", "install", "ln")  # the earlier operands are only read
+_COPIES = ("cp", "install", "ln", "mv")  # write the last operand (cp: only read the others)
 _METADATA = ("chmod", "chown", "chgrp", "mkdir")  # no file content changes
 _QUOTED_HEREDOC = re.compile(r"""<<(-?)[ \t]*(['"])([A-Za-z_][\w.-]*)\2""")
 
@@ -459,8 +343,6 @@ _QUOTED_HEREDOC = re.compile(r"""<<(-?)[ \t]*(['"])([A-Za-z_][\w.-]*)\2""")
 def shell_edits(command: str, cwd: str, root: str, home: str | None) -> list[str]:
     """The absolute paths `command` writes or deletes when run in `cwd`, as the
     permission analyzer finds them (`> f`, `tee f`, `sed -i f`, `cp a f`, `mv a f`, `rm f`)."""
-    import os
-
     return list(_shell_edits(command, cwd, root, home or os.path.expanduser("~")))
 
 
@@ -483,18 +365,30 @@ def _shell_edits(command: str, cwd: str, root: str, home: str) -> tuple[str, ...
         program = (sub.program or posixpath.basename(sub.argv[0])) if sub and sub.argv else ""
         if r.path in (root, cwd) or program in _METADATA:
             continue  # a folder searched (`find . -delete`), or only modes changed
-        if r.code == "FILE_WRITE" and program in _TO_LAST and sub is not None:
-            target = _target(sub.argv, cwd)
-            if target is None and r is not _last_write(verdict.reasons, r.sub):
-                continue
-            out.append(target or r.path)
+        if r.code == "FILE_WRITE" and program in _COPIES and sub is not None:
+            out += _copied(program, r, verdict.reasons, sub.argv, cwd)
         else:
             out.append(r.path)
     return tuple(dict.fromkeys(out))
 
 
-def _last_write(reasons: Sequence[Any], sub: int | None) -> Any:
-    return [r for r in reasons if r.sub == sub and r.code == "FILE_WRITE"][-1]
+def _copied(
+    program: str, r: Any, reasons: Sequence[Any], argv: Sequence[str], cwd: str
+) -> list[str]:
+    """What one operand of cp/install/ln/mv changes: the destination (the last operand;
+    into a folder, `-t DIR` or a last operand ending in "/", each source's name there),
+    and for mv each source too, which it removes."""
+    writes = [w for w in reasons if w.sub == r.sub and w.code == "FILE_WRITE"]
+    folder = _target(argv, cwd)
+    operands = [a for a in argv[1:] if not a.startswith("-")]
+    if folder is None and operands and operands[-1].endswith("/"):
+        if r is writes[-1]:
+            return []  # the folder itself: what changed is in it
+        folder = writes[-1].path
+    removed = [r.path] if program == "mv" else []
+    if folder is not None:
+        return [*removed, posixpath.join(folder, posixpath.basename(r.path))]
+    return [r.path] if removed or r is writes[-1] else []
 
 
 def _target(argv: Sequence[str], cwd: str) -> str | None:

@@ -1,7 +1,8 @@
-"""Observation masking, the cheap tier: old tool outputs become one-line placeholders that
+"""Observation masking, the cheap tier: old tool outputs become short placeholders that
 name the file holding the full text (read_file can open it) and keep the error lines the
-output showed, so the model still knows what failed. The call itself (command, path,
-arguments) stays in the history untouched.
+output showed and the lines that say how it ended, so the model (and the facts of a later
+compaction, read by the same `friday.context.outputs`) still know what failed. The call
+itself (command, path, arguments) stays in the history untouched.
 
 Masking rewrites history, which costs the provider's prompt cache from that point on, so
 it is done in batches: everything old enough at once, then nothing until the context has
@@ -10,20 +11,21 @@ grown again.
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from friday.context.outputs import (
+    MASK_PREFIX,
+    error_lines,
+    key_argument,
+    one_line,
+    status_lines,
+)
 from friday.messages import Msg, ToolResultBlock, ToolUseBlock
 
-MASK_PREFIX = "[Output masked"
 MIN_MASK_CHARS = 600  # shorter outputs cost little and say a lot: they stay
-MAX_KEPT_LINES = 4
-_ERROR_LINE = re.compile(
-    r"^(?:[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt)\b.*"
-    r"|E {2,}\S.*|FAILED \S.*|FAIL: .*|ERROR: .*|(?:error|fatal|Error):\s.*)$"
-)
+MAX_KEPT_LINES = 4  # error lines: the first three and the last
+MAX_ARGUMENT_CHARS = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,51 +62,28 @@ def targets(history: Sequence[Msg], upto: int) -> list[Target]:
     return found
 
 
-def key_argument(call: ToolUseBlock | None) -> str:
-    """The argument that says what a call did: the command, the path, the pattern."""
-    if call is None:
-        return ""
-    for key in ("command", "path", "pattern", "url", "query"):
-        value = call.input.get(key)
-        if isinstance(value, str) and value:
-            return _one_line(value, 200)
-    return _one_line(json.dumps(call.input, ensure_ascii=False, sort_keys=True), 200)
-
-
-def error_lines(text: str, limit: int = MAX_KEPT_LINES) -> list[str]:
-    """The lines of an output that say what went wrong, first ones first, at most `limit`
-    (the first and the last when there are more), each cut at 300 characters."""
-    lines = [line.rstrip() for line in text.splitlines() if _ERROR_LINE.match(line.strip())]
-    lines = [line.strip()[:300] for line in dict.fromkeys(lines)]
-    if len(lines) > limit:
-        lines = lines[: limit - 1] + lines[-1:]
-    return lines
-
-
 def placeholder(target: Target, path: str | None) -> str:
+    """The text that replaces a result: what it was (size, the call's tool and key
+    argument, on one line), where its full text is, the error lines it showed, and the
+    status lines it ended with (the shell's `[exit code 1 · 0.4 s]` and the notes after
+    it), so a masked failure still reads as one, to the model and to the facts."""
     text = target.result.text
-    what = f"{target.call.name} {key_argument(target.call)}".strip() if target.call else "a tool"
+    what = "a tool"
+    if target.call is not None:
+        argument = one_line(key_argument(target.call.input), MAX_ARGUMENT_CHARS)
+        what = f"{target.call.name} {argument}".strip()
     where = (
         f"the full text is in {path} (read_file can open it)"
         if path
         else "the full text could not be saved"
     )
-    head = f"{MASK_PREFIX}: {len(text):,} characters from {what}; {where}.]"
+    lines = [f"{MASK_PREFIX}: {len(text):,} characters from {what}; {where}.]"]
     shown = error_lines(text)
+    if len(shown) > MAX_KEPT_LINES:
+        shown = shown[: MAX_KEPT_LINES - 1] + shown[-1:]
     if shown:
-        head += "\nIt showed:\n" + "\n".join(shown)
-    trailer = trailer_lines(text)
-    return head + "\n" + "\n".join(trailer) if trailer else head
-
-
-def trailer_lines(text: str) -> list[str]:
-    """The status lines a tool ends its output with (the shell's `[exit code 1 · 0.4 s]`,
-    `[timed out ...]`, the working directory): kept, so a masked failure still reads
-    as one."""
-    tail = text.rstrip("\n").rsplit("\n", 3)[-3:]
-    return [
-        line for line in tail if line.startswith("[") and line.endswith("]") and len(line) < 300
-    ]
+        lines += ["It showed:", *shown]
+    return "\n".join(lines + status_lines(text))
 
 
 def apply(history: Sequence[Msg], replacements: dict[tuple[int, int], str]) -> list[Msg]:
@@ -132,8 +111,3 @@ def apply(history: Sequence[Msg], replacements: dict[tuple[int, int], str]) -> l
             meta=msg.meta,
         )
     return out
-
-
-def _one_line(text: str, limit: int) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -89,7 +89,7 @@ def _find_object(text: str) -> dict[str, Any]:
     for start in starts:
         try:
             value, _end = decoder.raw_decode(text, start)  # from "{": always an object
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):  # nested too deep for the parser
             continue
         if any(key in value for key in SUMMARY_FIELDS):
             return value
@@ -155,10 +155,17 @@ def _model_part(fields: dict[str, Any]) -> list[str]:
         ("Next steps", "next_steps", True),
         ("Open questions", "open_questions", False),
     ):
-        items = [str(i) for i in fields.get(key) or () if str(i).strip()]
+        items = [str(i) for i in _listed(fields.get(key)) if str(i).strip()]
         if items:
             parts.append(f"## {title}\n{_items(items, numbered=numbered)}")
     return parts
+
+
+def _listed(value: Any) -> list[Any]:
+    """A list field as stored: a lone string is one item, anything else not a list none."""
+    if isinstance(value, str):
+        return [value]
+    return [i for i in value if i is not None] if isinstance(value, list | tuple) else []
 
 
 def _record_part(facts: Facts) -> list[str]:

@@ -213,7 +213,11 @@ def test_shell_edit_targets():
         return shell_edits(command, "/w/p/sub", "/w/p", "/home/u")
 
     assert edits("cp -r a b") == ["/w/p/sub/b"]
-    assert edits("cp -t ../dest a b") == ["/w/p/dest"]
+    assert edits("cp -t ../dest a b") == ["/w/p/dest/a", "/w/p/dest/b"]
+    assert edits("mv a.py b/c.py ../into/") == ["/w/p/sub/a.py", "/w/p/into/a.py",
+                                                "/w/p/sub/b/c.py", "/w/p/into/c.py"]  # fmt: skip
+    assert edits("cp -r lib/ ../copy/") == ["/w/p/copy/lib"]
+    assert edits("mv old new") == ["/w/p/sub/old", "/w/p/sub/new"]
     assert edits("ln -s target link") == ["/w/p/sub/link"]
     assert edits("sort -o sorted.txt in.txt") == ["/w/p/sub/sorted.txt"]
     assert edits("chmod +x run.sh") == []
@@ -544,3 +548,134 @@ def test_facts_of_a_real_trajectory():
     for fact in [*facts.user_messages, *facts.files_edited, *facts.errors]:
         assert fact in text
     assert extract_facts(history, cwd="/testbed") == facts
+
+
+# -- odd input ------------------------------------------------------------------------------
+
+
+def _bash(n: int, command: Any, text: str, *, is_error: bool = False) -> list[Msg]:
+    call = ToolUseBlock(f"c{n}", "bash", command)
+    return [
+        Msg("assistant", (call,)),
+        Msg("user", (ToolResultBlock(call.id, text, is_error=is_error),)),
+    ]
+
+
+def test_a_line_after_a_traceback_is_an_exception_only_when_named_like_one():
+    text = (
+        'Traceback (most recent call last):\n  File "a.py", line 1, in <module>\n'
+        "ok\n" + "x\n" * 3 + "ValueError: bad\n"
+        'Traceback (most recent call last):\n  File "b.py", line 2, in <module>\n'
+        "socket.timeout: timed out\n"
+        'Traceback (most recent call last):\n  File "c.py", line 3, in <module>\n'
+        "django.core.exceptions.ImproperlyConfigured\n"
+    )
+    assert error_lines(text) == [
+        "ValueError: bad",
+        "socket.timeout: timed out",
+        "django.core.exceptions.ImproperlyConfigured",
+    ]
+
+
+def test_error_lines_are_linear_on_long_lines():
+    # each of these took quadratic time in the pytest-line pattern (minutes at this size)
+    for line in (":" * 300_000, "a::" * 100_000):
+        assert error_lines(line + "\nerror: after it") == ["error: after it"]
+    long = "RuntimeError: " + "m" * 300_000
+    assert error_lines(long) == [long[:300]]
+
+
+def test_error_lines_distinct_after_cutting():
+    a, b = "ValueError: " + "v" * 400, "ValueError: " + "v" * 399 + "w"
+    assert error_lines(f"{a}\n{b}") == [a[:300]]
+
+
+def test_odd_tool_inputs_and_results_do_not_break_the_facts():
+    weird = ToolUseBlock("c1", "bash", ["ls"])  # type: ignore[arg-type]
+    history = [
+        Msg("assistant", (weird,)),
+        Msg("user", (ToolResultBlock("c1", "oops\n[exit code 2 · 1 ms]"),)),
+        *_bash(2, {"command": 42}, "[exit code 1 · 1 ms]"),
+        *_bash(3, None, "x", is_error=True),
+        Msg("assistant", (ToolUseBlock("c4", "edit_file", "path"),)),  # type: ignore[arg-type]
+        Msg("user", (ToolResultBlock("c4", "no such file", is_error=True),)),
+        Msg("assistant", (ToolUseBlock("c5", "todo_write", {"todos": [None, "a", 3]}),)),
+        Msg("user", (ToolResultBlock("c5", "ok"),)),
+        Msg("user", (ToolResultBlock("orphan", "ValueError: no call"),)),
+    ]
+    facts = extract_facts(history, cwd="/w")
+    assert facts.files_edited == []
+    assert facts.last_failure == Failure("edit_file", None, "no such file")
+    assert facts.todos == ["a", "3"]
+    assert extract_facts([]) == Facts()
+    assert extract_facts([], cwd="/w", user_budget_chars=0) == Facts()
+
+
+def test_a_malformed_stored_summary_is_read_as_far_as_it_makes_sense():
+    stored = {
+        "user_messages": "not a list",
+        "omitted_user_messages": "three",
+        "files_edited": ["a.py", None, 3],
+        "files_created": {"b.py": 1},
+        "last_failure": {"command": "pytest", "exit_code": "one", "error": None},
+        "errors": None,
+        "todos": "todo",
+    }
+    facts = Facts.from_dict(stored)
+    assert facts == Facts(
+        files_edited=["a.py", "3"],
+        last_failure=Failure("pytest", None, ""),
+    )
+    summary = Msg("user", (TextBlock("compacted"),), meta={"summary": {"facts": stored}})
+    assert extract_facts([summary, Msg.user("go on")]).user_messages == ["go on"]
+    odd = Msg("user", (TextBlock("compacted"),), meta={"summary": "text"})
+    assert extract_facts([odd]) == Facts()
+
+
+def test_a_second_compaction_does_not_repeat_the_kept_user_messages():
+    old = Facts(user_messages=["keep going", "task"], files_edited=["a.py"])
+    summary = Msg("user", (TextBlock("compacted"),), meta={"summary": {"facts": old.to_dict()}})
+    kept = [*_bash(1, {"command": "ls"}, "a.py\n[exit code 0 · 1 ms]"), Msg.user("keep going")]
+    history = [summary, *kept, *_bash(2, {"command": "ls"}, "[exit code 0 · 1 ms]")]
+    assert extract_facts(history).user_messages == ["keep going", "task"]
+    history.append(Msg.user("now the docs"))
+    assert extract_facts(history).user_messages == ["now the docs", "keep going", "task"]
+    # a long message the summary kept cut is still the same message as its whole text
+    pasted = "log start\n" + "noise\n" * 5_000 + "log end"
+    cut = fit_user_messages([pasted, "task"], 3_000)[0][0]
+    assert cut != pasted
+    old = Facts(user_messages=[cut, "task"])
+    summary = Msg("user", (TextBlock("compacted"),), meta={"summary": {"facts": old.to_dict()}})
+    again = extract_facts([summary, *_bash(3, {"command": "ls"}, "x"), Msg.user(pasted)])
+    assert len(again.user_messages) == 2 and again.user_messages[1] == "task"
+    # the same words said again after the summary are a new message, and kept as one
+    history += [Msg.user("keep going")]
+    assert extract_facts(history).user_messages == [
+        "keep going",
+        "now the docs",
+        "keep going",
+        "task",
+    ]
+
+
+async def test_an_interrupted_shell_call_that_ran_records_its_edits(rec: Recorder):
+    partial = "started\n[interrupted]"
+    rec.fake(
+        "bash",
+        {"command": "sed -i s/a/b/ c.txt && sleep 100"},
+        f"Interrupted by user: the call was stopped before it finished.\n\n"
+        f"Output before it stopped:\n{partial}",
+        is_error=True,
+    )
+    facts = rec.facts()
+    assert facts.files_edited == ["c.txt"]
+    assert facts.last_failure is None
+
+
+def test_a_trailer_is_read_only_at_the_end_of_the_output():
+    log = "run 1\n[exit code 3 · 1 s]\nrun 2 still going"
+    facts = extract_facts(_bash(1, {"command": "cat log.txt"}, log), cwd="/w")
+    assert facts.last_failure is None
+    noted = "out\n[exit code 4 · 1 s] [cwd: sub]\n[note one]\n[note two]\n[note three]"
+    facts = extract_facts(_bash(1, {"command": "cd sub; false"}, noted), cwd="/w")
+    assert facts.last_failure == Failure("cd sub; false", 4, "out")

@@ -211,3 +211,27 @@ def test_render_leaves_out_empty_sections_and_the_outputs_sentence():
     bare = render_summary({"goal": "g", "state": "s"}, Facts(), outputs_dir=None)
     assert "recorded by Friday" not in bare
     assert bare.count("## ") == 2
+
+
+# -- odd input ------------------------------------------------------------------------------
+
+
+def test_parse_refuses_deeply_nested_json_with_a_summary_error():
+    with pytest.raises(SummaryError, match="no \\{...\\} in the answer parses"):
+        parse_summary('{"a": ' * 50_000)
+    nested = '{"x": ' + "[" * 5_000 + "]" * 5_000 + "}"
+    assert parse_summary(nested + " " + json.dumps(FIELDS)) == FIELDS
+
+
+def test_render_takes_a_lone_string_as_one_item_and_skips_odd_values():
+    fields = {"goal": "g", "state": "s", "findings": "one finding", "next_steps": 3}
+    text = render_summary(fields, Facts(), outputs_dir=None)
+    assert "## Key findings and decisions\n- one finding" in text
+    assert "## Next steps" not in text
+    assert "- o\n" not in text
+
+
+def test_render_empty_facts_and_fields():
+    text = render_summary({}, Facts(), outputs_dir=None)
+    assert text.startswith("This conversation was compacted: ") and "##" not in text
+    assert text == render_summary({}, Facts(), outputs_dir=None)
