@@ -41,12 +41,14 @@ class RetryConfig:
 
 @dataclass(frozen=True)
 class ContextConfig:
-    """`[context]`: when the history is masked and compacted. `window` overrides the
-    model's known context window (needed for a model Friday does not know)."""
+    """`[context]`: a rewrite comes when the next request would pass `compact_at` of the
+    window; masking old outputs is taken instead of a summary when it alone brings the
+    context under `mask_at`. `window` overrides the model's known context window (needed
+    for a model Friday does not know)."""
 
     window: int | None = None
     compact_at: float = 0.80
-    mask_at: float = 0.60
+    mask_at: float = 0.40
     tool_result_max_tokens: int = 25_000
 
 

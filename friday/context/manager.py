@@ -1,21 +1,28 @@
 """The context manager: what each request carries, and when the history is rewritten.
 
 Between rewrites the history only grows, so every request starts with the bytes of the
-one before and the provider's prompt cache serves it. Rewrites come in two tiers, each
-decided just before a request and returned (never applied half-way) to the agent:
+one before and the provider's prompt cache serves it. A rewrite happens only when the
+next request would pass `compact_at` of the window, decided just before the request and
+returned (never applied half-way) to the agent. It comes in two tiers:
 
-- masking, past `mask_at` of the window: old tool outputs become placeholders naming the
-  file that holds them, all that are old enough at once;
-- compaction, past `compact_at`: the model summarizes (same prefix as the last request,
-  so the cache serves that call too), Friday adds the facts it knows for certain (the
-  user's words, files changed, the last failure), and the history becomes that summary
-  plus the most recent turns verbatim. A summary that fails, is malformed or would not
-  shrink the context falls back to masking, and the run goes on.
+- masking, the cheap one: old tool outputs become placeholders naming the file that
+  holds them, all that are old enough at once; taken when that alone brings the context
+  down to `mask_at`, so no summary is needed yet;
+- compaction: the model summarizes (same prefix as the last request, so the cache serves
+  that call too), Friday adds the facts it knows for certain (the user's words, files
+  changed, the last failure), and the history becomes that summary plus the most recent
+  turns verbatim. A summary that fails, is malformed or would not shrink the context
+  falls back to masking, and the run goes on.
+
+Masking earlier, at a lower threshold, was measured on real runs (tools/bench/
+context_replay.py): each extra rewrite re-writes the cache from its first change on,
+and the batches cost more than the smaller requests saved.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,10 +36,9 @@ from friday.messages import Msg, TextBlock, ToolResultBlock, ToolUseBlock, Usage
 from friday.models.base import Completed, Model, ModelError, Request, ToolSpec
 
 DEFAULT_WINDOW = 32_000  # for a model whose window is unknown: small enough to be safe
-KEEP_SHARE = 0.25  # of the window: the most recent turns kept verbatim after a compaction
-KEEP_OF_CURRENT = 0.30  # ... and at most this share of the context being compacted
+KEEP_SHARE = 0.05  # of the window: the most recent turns kept verbatim after a compaction
+KEEP_OF_CURRENT = 0.10  # ... and at most this share of the context being compacted
 RECENT_SHARE = 0.20  # of the window: the most recent outputs that masking leaves alone
-MIN_MASK_GAIN = 0.10  # of the window: a masking batch that saves less is not worth a rewrite
 RETRY_GROWTH = 0.05  # of the window: growth after a failed summary before the next try
 SUMMARY_MAX_TOKENS = 4_000
 MIN_RESULT_CAP = 1_000
@@ -43,7 +49,7 @@ QUICK_SHARE = 0.25  # of the window: below it, requests are measured by the char
 class ContextSettings:
     window: int | None = None
     compact_at: float = 0.80
-    mask_at: float = 0.60
+    mask_at: float = 0.40
     result_max_tokens: int = 25_000
 
 
@@ -106,13 +112,15 @@ class ContextManager:
         """`result` as it enters the history, and meta describing any cut."""
         text = result.text
         cap = self.result_cap
-        if len(text) <= cap * 2:  # no tokenizer packs more than 2 characters per token... less
+        if len(text) <= cap:  # a token almost never covers less than one character
             return result, {}
         tokens = self.counter.count(text)
         if tokens <= cap:
             return result, {}
         path, error = self._save(call, text)
-        cut = cut_text(text, max(1, int(len(text) * cap / tokens)), path, error)
+        earlier = _EARLIER_CUT.search(text)
+        original = earlier[1] if earlier else ""
+        cut = cut_text(text, max(1, int(len(text) * cap / tokens)), path, error, original)
         meta: dict[str, Any] = {
             "context_cut": True,
             "full_output": path,
@@ -209,17 +217,18 @@ class ContextManager:
         force: bool,
     ) -> Prepared:
         before = self.measure(system, tools, history)
-        if not force and before <= self.settings.mask_at * self.window:
-            return Prepared(history, system)
         if not force:
-            limit = self.settings.compact_at * self.window
+            if before <= self.settings.compact_at * self.window:
+                return Prepared(history, system)
+            # The cheap tier first: masking old outputs is taken instead of a compaction
+            # when it brings the context down to `mask_at`; it rewrites the history (and
+            # costs the cache) no more than the compaction would have.
             masked = self._mask(history, system, tools, before, self._recent_start(history))
-            after = masked.events[0][1]["tokens_after"] if masked is not None else before
-            # A rewrite costs the cache from its first change on: only a large gain pays.
-            gain = before - after
-            if masked is not None and gain >= MIN_MASK_GAIN * self.window and after <= limit:
-                return masked
-            if before <= limit or self._waiting_after_failure(before):
+            if masked is not None:
+                after = masked.events[0][1]["tokens_after"]
+                if after <= self.settings.mask_at * self.window:
+                    return masked
+            if self._waiting_after_failure(before):
                 return Prepared(history, system)
         trigger = "manual" if force else "auto"
         return await self._compact(history, system, tools, model, before, focus, trigger)
@@ -390,7 +399,7 @@ class ContextManager:
     # -- the read cache -------------------------------------------------------------------
 
     def _resolve(self, call: ToolUseBlock) -> str | None:
-        path = call.input.get("path")
+        path = call.input.get("path") if isinstance(call.input, dict) else None
         if not isinstance(path, str) or not path:
             return None
         return os.path.realpath(os.path.join(self.cwd, os.path.expanduser(path)))
@@ -423,6 +432,10 @@ class ContextManager:
         for path in self.file_state.paths():
             if path not in shown:
                 self.file_state.forget(path)
+
+
+# The shell tool's own marker when it already cut an output: "full output: PATH (read it".
+_EARLIER_CUT = re.compile(r"^\[\.\.\. .*?full output: (.+?) \((?:incomplete|read it)", re.M)
 
 
 def _reason(exc: Exception) -> str:

@@ -64,10 +64,14 @@ class Cut:
     tail_line: int  # 1-based line number where the kept tail starts in the full text
 
 
-def cut_text(text: str, max_chars: int, path: str | None, error: str | None = None) -> Cut:
+def cut_text(
+    text: str, max_chars: int, path: str | None, error: str | None = None, original: str = ""
+) -> Cut:
     """Head and tail of `text` within about `max_chars`, cut at line ends where that
     costs little, with a marker naming the file that holds the full text (or why there is
-    none: `error`)."""
+    none: `error`). `original` names the file where the tool itself kept its complete
+    output when the text was already cut once (the shell's marker would be lost in the
+    middle)."""
     head_budget = int(max_chars * HEAD_SHARE)
     tail_budget = max_chars - head_budget
     head_end = _line_end_before(text, head_budget)
@@ -85,6 +89,8 @@ def cut_text(text: str, max_chars: int, path: str | None, error: str | None = No
         )
     else:
         where = f"The full output could not be saved ({error or 'unknown error'})"
+    if original:
+        where += f"; the tool's complete output, before any cut, is in {original}"
     marker = (
         f"\n[... {len(middle):,} characters ({cut_lines:,} lines) cut here, of "
         f"{len(text):,} in all. {where} ...]\n"

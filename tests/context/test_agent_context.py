@@ -98,6 +98,8 @@ async def test_a_huge_output_is_cut_at_insertion_and_kept_on_disk(tmp_path: Path
 
     shell_file = re.search(r"full output: (\S+) \(read it", full)[1]
     assert "\n100000\n" in Path(shell_file).read_text()
+    # and the model is told that file's name directly, not only through the first one
+    assert f"the tool's complete output, before any cut, is in {shell_file}" in sent
 
 
 async def test_the_agent_compacts_when_the_next_request_would_pass_the_threshold(tmp_path: Path):

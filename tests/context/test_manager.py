@@ -33,19 +33,20 @@ def summary_model(text: str | None = None) -> ScriptedModel:
     return ScriptedModel([{"text": text if text is not None else json.dumps(SUMMARY)}])
 
 
-async def test_under_the_mask_threshold_nothing_changes(tmp_path: Path):
-    cm = manager(tmp_path, window=100_000)
-    history = long_history(5)
+async def test_under_the_compaction_threshold_nothing_changes(tmp_path: Path):
+    cm = manager(tmp_path, window=10_000)
+    history = long_history(14)  # past mask_at, under compact_at: no rewrite yet
+    assert 6_000 < cm.measure(SYSTEM, (), history) < 8_000
     prepared = await cm.prepare(history, SYSTEM, (), summary_model())
     assert prepared.history is history and prepared.system == SYSTEM
     assert prepared.events == []
 
 
 async def test_masking_replaces_old_outputs_in_one_batch_and_keeps_recent_ones(tmp_path: Path):
-    cm = manager(tmp_path, window=10_000)  # mask at 6,000 tokens, compact at 8,000
-    history = long_history(13)  # ~6,600 tokens
+    cm = manager(tmp_path, window=10_000)  # compact at 8,000 tokens; masking must reach 4,000
+    history = long_history(20)
     before = cm.measure(SYSTEM, (), history)
-    assert 6_000 < before < 8_000
+    assert before > 8_000
     prepared = await cm.prepare(history, SYSTEM, (), summary_model())
     [(cls, payload)] = prepared.events
     assert cls is ContextMasked
@@ -73,7 +74,8 @@ async def test_masking_replaces_old_outputs_in_one_batch_and_keeps_recent_ones(t
 
 async def test_a_masked_history_is_not_masked_again_until_it_grows(tmp_path: Path):
     cm = manager(tmp_path, window=10_000)
-    prepared = await cm.prepare(long_history(13), SYSTEM, (), summary_model())
+    prepared = await cm.prepare(long_history(20), SYSTEM, (), summary_model())
+    assert prepared.events[0][0] is ContextMasked
     again = await cm.prepare(prepared.history, SYSTEM, (), summary_model())
     assert again.events == [] and again.history is prepared.history
 
@@ -82,7 +84,7 @@ async def test_masking_keeps_the_error_lines_in_the_placeholder(tmp_path: Path):
     cm = manager(tmp_path, window=10_000)
     trace = 'Traceback (most recent call last):\n  File "a.py", line 1\n' + "x\n" * 400
     trace += "ValueError: greet() got an unexpected keyword 'nme'\n"
-    history = long_history(1) + bash_turn(50, "python a.py", trace, 1) + long_history(12)[1:]
+    history = long_history(1) + bash_turn(50, "python a.py", trace, 1) + long_history(20)[1:]
     prepared = await cm.prepare(history, SYSTEM, (), summary_model())
     text = "\n".join(
         b.text for m in prepared.history for b in m.content if isinstance(b, ToolResultBlock)
@@ -100,7 +102,7 @@ async def test_masking_a_read_makes_the_next_read_return_the_text(tmp_path: Path
     record.seen = [(1, 400, 1)]
     state.put(record)
     cm = manager(tmp_path, window=10_000, file_state=state)
-    history = long_history(1) + read_turn(70, "app.py", app.read_text()) + long_history(12)[1:]
+    history = long_history(1) + read_turn(70, "app.py", app.read_text()) + long_history(20)[1:]
     prepared = await cm.prepare(history, SYSTEM, (), summary_model())
     assert prepared.events[0][0] is ContextMasked
     assert "call_70" in prepared.events[0][1]["call_ids"]
@@ -273,7 +275,7 @@ def test_usage_without_a_provider_count_reports_the_estimate(tmp_path: Path):
 
 async def test_a_masked_failure_keeps_its_exit_code_line(tmp_path: Path):
     cm = manager(tmp_path, window=10_000)
-    history = long_history(1) + bash_turn(60, "make", "building\n" * 200, 2) + long_history(12)[1:]
+    history = long_history(1) + bash_turn(60, "make", "building\n" * 200, 2) + long_history(20)[1:]
     prepared = await cm.prepare(history, SYSTEM, (), summary_model())
     [masked] = [
         b

@@ -168,7 +168,12 @@ def verdicts(r: dict) -> list[tuple[str, str, str]]:
     out = []
     for label, key in targets(r["window"]):
         shown, ok = checks[key]
-        out.append((label, shown, "PASS" if ok else "FAIL"))
+        result = "PASS" if ok else "FAIL"
+        if key == "cost_vs_raw_anthropic" and r["trajectory"] != "total":
+            # A run that barely passes the window keeps most of its requests below the
+            # threshold, where nothing is rewritten: the cost target is the total's.
+            result = f"({'under' if ok else 'over'}; judged on the total)"
+        out.append((label, shown, result))
     return out
 
 
