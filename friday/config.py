@@ -53,6 +53,16 @@ class ContextConfig:
 
 
 @dataclass(frozen=True)
+class UiConfig:
+    """`[ui]`: the interactive front end. `plain` picks the line mode over the full-screen
+    app; `transcript_on_exit` prints the session as plain text to the terminal's
+    scrollback when the full-screen app closes, so terminal history keeps it."""
+
+    plain: bool = False
+    transcript_on_exit: bool = True
+
+
+@dataclass(frozen=True)
 class ProviderConfig:
     """A `[providers.NAME]` table: a named endpoint speaking one of the wire protocols.
     A table named like a built-in provider or preset overrides that one's fields."""
@@ -75,6 +85,7 @@ class Settings:
     append_system_prompt: str | None = None
     retry: RetryConfig = field(default_factory=RetryConfig)
     context: ContextConfig = field(default_factory=ContextConfig)
+    ui: UiConfig = field(default_factory=UiConfig)
     providers: dict[str, ProviderConfig] = field(default_factory=dict)
     # None: the preset's mode (plan for strict, else default).
     permission_mode: str | None = None
@@ -268,6 +279,10 @@ SCHEMA: dict[str, Key | dict[str, Key] | TableOf] = {
         "mask_at": Key(FRACTION),
         "tool_result_max_tokens": Key(POSITIVE_INT),
     },
+    "ui": {
+        "plain": Key(BOOL, env="FRIDAY_PLAIN"),
+        "transcript_on_exit": Key(BOOL),
+    },
     "providers": TableOf(
         {
             "kind": Key(KIND),
@@ -302,6 +317,7 @@ def _build_providers(tables: dict[str, dict[str, Any]]) -> dict[str, ProviderCon
 SECTION_BUILDERS: dict[str, Callable[[Any], Any]] = {
     "retry": lambda table: RetryConfig(**table),
     "context": lambda table: ContextConfig(**table),
+    "ui": lambda table: UiConfig(**table),
     "providers": _build_providers,
 }
 

@@ -12,6 +12,7 @@ from friday.config import (
     ProviderConfig,
     RetryConfig,
     Settings,
+    UiConfig,
     load_settings,
     project_config_path,
     user_config_path,
@@ -408,3 +409,13 @@ def test_dedupe_reads_from_file_and_env(home: Path, repo: Path) -> None:
     with pytest.raises(ConfigError) as err:
         load_settings(repo, env_for(home))
     assert str(err.value) == '.friday/config.toml: dedupe_reads must be true or false, got "no"'
+
+
+def test_ui_table_from_file_and_env(home: Path, repo: Path) -> None:
+    project_file(repo, "[ui]\ntranscript_on_exit = false\n")
+    settings = load_settings(repo, env_for(home, FRIDAY_PLAIN="1"))
+    assert settings.ui == UiConfig(plain=True, transcript_on_exit=False)
+    assert load_settings(repo, env_for(home)).ui.plain is False
+    project_file(repo, '[ui]\nplain = "yes"\n')
+    with pytest.raises(ConfigError, match=r"ui\.plain must be"):
+        load_settings(repo, env_for(home))
